@@ -1,0 +1,123 @@
+"""Structured configs: a method's dataclass defaults, a YAML file, then ``key=value`` overrides.
+
+Merging is OmegaConf's; unknown keys and wrong types become one-line :class:`AvsError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from avs.errors import AvsError
+
+
+@dataclass
+class TrainConfig:
+    """Settings core's trainer reads from ``cfg.train``.
+
+    Attributes:
+        epochs: passes over the training split (or ``iterations_per_epoch`` steps each).
+        iterations_per_epoch: generator steps per epoch; 0 means one pass over the data.
+        batch_size: windows per step (per process under DDP).
+        lr_g: Adam learning rate of the generator.
+        lr_d: Adam learning rate of the discriminator.
+        beta1: Adam β1.
+        beta2: Adam β2.
+        d_steps: discriminator steps per generator step.
+        seed: seeds torch and the data order; runs on CPU are deterministic.
+        device: ``auto`` (CUDA if available), ``cpu`` or ``cuda``.
+        num_workers: DataLoader worker processes.
+        checkpoint_every: save a numbered checkpoint every N epochs (``last`` is saved every epoch).
+    """
+
+    epochs: int = 300
+    iterations_per_epoch: int = 300
+    batch_size: int = 32
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.999
+    d_steps: int = 1
+    seed: int = 0
+    device: str = "auto"
+    num_workers: int = 0
+    checkpoint_every: int = 10
+
+
+def parse_overrides(items: list[str]) -> list[str]:
+    """Check that every override looks like ``key=value``.
+
+    Raises:
+        AvsError: for an item without ``=`` or with an empty key.
+    """
+    for item in items:
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise AvsError(f"override {item!r} is not of the form key=value")
+    return items
+
+
+def build_config(config_class: type, yaml_path: str | Path | None = None,
+                 overrides: list[str] | None = None, base: Any = None) -> Any:
+    """Merge a method's defaults, an optional YAML file and ``key=value`` overrides.
+
+    Args:
+        config_class: the method's config dataclass (defaults).
+        yaml_path: optional YAML file with a subset of keys.
+        overrides: dotted ``key=value`` strings (``train.epochs=3``).
+        base: optional config (e.g. from a checkpoint) to start from instead of the defaults.
+
+    Returns:
+        An OmegaConf ``DictConfig`` typed by ``config_class`` (attribute access).
+
+    Raises:
+        AvsError: missing/unreadable YAML, an unknown key or a value of the wrong type.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        cfg = OmegaConf.structured(config_class)
+        if base is not None:
+            cfg = OmegaConf.merge(cfg, base)
+        if yaml_path is not None:
+            path = Path(yaml_path)
+            if not path.is_file():
+                raise AvsError(f"config file not found: {path}")
+            try:
+                loaded = OmegaConf.load(path)
+            except Exception as exc:  # yaml's errors are many; all mean "not a config"
+                raise AvsError(f"config file {path} is not valid YAML: {exc}") from None
+            if not isinstance(loaded, type(cfg)):
+                raise AvsError(f"config file {path} must hold a mapping of options")
+            cfg = OmegaConf.merge(cfg, loaded)
+        if overrides:
+            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(parse_overrides(list(overrides))))
+    except OmegaConfBaseException as exc:
+        raise AvsError(_explain(exc)) from None
+    return cfg
+
+
+def _explain(exc: Exception) -> str:
+    key = getattr(exc, "full_key", None) or getattr(exc, "key", None)
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if type(exc).__name__ == "ConfigKeyError":
+        return f"unknown option {key!r}" if key else f"unknown option: {first}"
+    if key:
+        return f"bad value for option {key!r}: {first}"
+    return f"bad config: {first}"
+
+
+def config_to_yaml(cfg: Any) -> str:
+    """The config as YAML text (for ``avs info`` and checkpoint metadata)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(cfg)
+
+
+def config_to_dict(cfg: Any) -> dict:
+    """The config as plain Python containers (JSON-serialisable)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
