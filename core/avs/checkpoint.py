@@ -1,0 +1,395 @@
+"""Checkpoints: safetensors weights with JSON metadata, and the training state for resuming.
+
+A checkpoint (``*.safetensors``) holds the generator's weights; its header's metadata
+(string → string) records:
+
+``avs_format``
+    ``"1"``.
+``method`` / ``plugin_version``
+    the method's name and its plugin's version.
+``config``
+    the full config as JSON (:func:`avs.config.config_to_dict`).
+``stats``
+    normalisation statistics as JSON: ``{name: {"dtype", "shape", "data"}}``.
+``extra``
+    JSON of anything else the writer passed (the trainer: epoch, step, metrics).
+
+Nothing is ever unpickled from a checkpoint. The training state (``state.pt``: both
+networks, both optimisers, epoch, step, RNG) is a torch file, read back with
+``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from avs.config import build_config, config_to_dict
+from avs.errors import AvsError
+from avs.io import atomic_path
+from avs.method import Method
+
+FORMAT = "1"
+"""Value of the ``avs_format`` metadata key written by this version."""
+
+TRAINING_STATE_FORMAT = 1
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint.
+
+    Attributes:
+        state_dict: the generator's weights; floating tensors as float32, others as saved.
+        method_name: name of the method that wrote it.
+        plugin_version: version of that method's plugin.
+        config: the config it was trained with, as plain containers.
+        stats: normalisation statistics (name → array of the saved dtype and shape).
+        meta: the ``extra`` the writer stored (the trainer: ``epoch``, ``step``,
+            ``metrics``, ``train``).
+    """
+
+    state_dict: dict[str, torch.Tensor]
+    method_name: str
+    plugin_version: str
+    config: dict
+    stats: dict[str, np.ndarray]
+    meta: dict = field(default_factory=dict)
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON: numpy/torch scalars to Python, non-finite floats to None."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        return _json_safe(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _config_dict(cfg: Any) -> dict:
+    """Plain containers from an OmegaConf config, a config dataclass instance or a dict."""
+    import dataclasses
+
+    from omegaconf import OmegaConf
+
+    if isinstance(cfg, Mapping) and not OmegaConf.is_config(cfg):
+        return dict(cfg)
+    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        cfg = OmegaConf.structured(cfg)
+    return config_to_dict(cfg)
+
+
+def _encode_stats(stats: Mapping[str, Any]) -> str:
+    out = {}
+    for name, value in stats.items():
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biufU":
+            raise ValueError(f"stats {name!r}: dtype {arr.dtype} cannot be stored in a checkpoint")
+        out[str(name)] = {"dtype": arr.dtype.str, "shape": list(arr.shape), "data": arr.ravel().tolist()}
+    # allow_nan: a NaN in a statistic is kept (Python's json reads it back)
+    return json.dumps(out, allow_nan=True)
+
+
+def _decode_stats(text: str) -> dict[str, np.ndarray]:
+    raw = json.loads(text)
+    return {
+        name: np.asarray(entry["data"], dtype=np.dtype(entry["dtype"])).reshape(entry["shape"])
+        for name, entry in raw.items()
+    }
+
+
+def save_checkpoint(
+    path: str | Path,
+    generator_state: Mapping[str, torch.Tensor],
+    *,
+    method: Method,
+    cfg: Any,
+    stats: Mapping[str, np.ndarray],
+    extra: Mapping[str, Any] | None = None,
+    half: bool = False,
+) -> Path:
+    """Write the generator's weights and their metadata to one safetensors file, atomically.
+
+    Args:
+        path: target file (``.safetensors``); its folder is created.
+        generator_state: the generator's ``state_dict()`` (unwrapped, no ``module.`` prefix).
+            Tensors may live on any device; tied (shared) tensors are stored separately.
+        method: the method the weights belong to (name and version are recorded).
+        cfg: the config the generator was built with (OmegaConf or dataclass).
+        stats: normalisation statistics (numeric or string arrays).
+        extra: JSON-serialisable values to record (epoch, step, metrics...).
+        half: store floating tensors as float16 (about half the size); integer tensors
+            (e.g. BatchNorm's ``num_batches_tracked``) are kept as they are.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        ValueError: for a statistic of a dtype that cannot be stored (e.g. object).
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    tensors = {}
+    for name, tensor in generator_state.items():
+        t = tensor.detach().to("cpu")
+        if half and t.is_floating_point():
+            t = t.to(torch.float16)
+        tensors[name] = t.contiguous().clone()  # clone: no shared storage (tied weights)
+    metadata = {
+        "avs_format": FORMAT,
+        "method": method.name,
+        "plugin_version": str(method.version),
+        "config": json.dumps(_json_safe(_config_dict(cfg))),
+        "stats": _encode_stats(stats),
+        "extra": json.dumps(_json_safe(dict(extra or {}))),
+    }
+    with atomic_path(path, suffix=".safetensors") as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+    return path
+
+
+def _check_file(path: Path, what: str) -> None:
+    if not path.exists():
+        raise AvsError(f"{what} not found: {path}")
+    if path.is_dir():
+        raise AvsError(f"{what} {path} is a directory, not a file")
+    if path.stat().st_size == 0:
+        raise AvsError(f"{what} {path} is empty")
+
+
+def _not_safetensors(path: Path, exc: BaseException) -> AvsError:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    hint = ""
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        hint = " (it looks like a PyTorch pickle; avs reads only .safetensors checkpoints)"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return AvsError(
+        f"checkpoint {path} is not a valid safetensors file (corrupt or truncated?): {reason}{hint}"
+    )
+
+
+def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`, without unpickling anything.
+
+    Args:
+        path: the ``.safetensors`` file.
+        method: if given, the checkpoint must have been made for this method.
+
+    Returns:
+        A :class:`Checkpoint` on the CPU, floating weights as float32.
+
+    Raises:
+        AvsError: missing file, a directory, an empty file, not a safetensors file
+            (text, a pickle, corrupt or truncated), no avs metadata, an unknown format
+            version, or a checkpoint made for another method.
+    """
+    from safetensors import safe_open
+
+    path = Path(path)
+    _check_file(path, "checkpoint")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            metadata = f.metadata() or {}
+            state = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 (safe_open API)
+    except AvsError:
+        raise
+    except Exception as exc:  # safetensors raises SafetensorError, OSError, ValueError...
+        raise _not_safetensors(path, exc) from None
+    if "avs_format" not in metadata:
+        raise AvsError(f"{path} is not an avs checkpoint (its safetensors header has no avs metadata)")
+    if metadata["avs_format"] != FORMAT:
+        raise AvsError(
+            f"checkpoint {path} has format {metadata['avs_format']!r}; this avs reads format {FORMAT!r} "
+            "(upgrade avs)"
+        )
+    name = metadata.get("method", "")
+    if method is not None and name != method.name:
+        raise AvsError(f"checkpoint {path} was made for method {name!r}, not {method.name!r}")
+    try:
+        config = json.loads(metadata.get("config", "{}"))
+        stats = _decode_stats(metadata.get("stats", "{}"))
+        meta = json.loads(metadata.get("extra", "{}"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AvsError(f"checkpoint {path} has corrupt metadata: {exc}") from None
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    return Checkpoint(state, name, metadata.get("plugin_version", "?"), config, stats, meta)
+
+
+def _first_mismatch(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> str | None:
+    expected = model.state_dict()
+    for key, value in expected.items():
+        if key not in state:
+            return f"missing key {key!r}"
+        if tuple(state[key].shape) != tuple(value.shape):
+            return f"key {key!r} has shape {tuple(state[key].shape)}, the model expects {tuple(value.shape)}"
+    for key in state:
+        if key not in expected:
+            return f"unexpected key {key!r}"
+    return None
+
+
+def load_state_strict(model: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
+    """``model.load_state_dict(state, strict=True)`` with a one-line error.
+
+    Raises:
+        AvsError: naming the first missing, unexpected or wrongly shaped key.
+    """
+    problem = _first_mismatch(model, state)
+    if problem is not None:
+        raise AvsError(f"{source} does not fit the model: {problem} (was it trained with other options?)")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise AvsError(f"{source} does not fit the model: {first[-1] if first else exc}") from None
+
+
+def load_generator(
+    method: Method,
+    checkpoint_path: str | Path,
+    overrides: Iterable[str] = (),
+    device: str | torch.device = "cpu",
+) -> tuple[torch.nn.Module, Any, dict[str, np.ndarray]]:
+    """Build a method's generator from a checkpoint, ready for inference.
+
+    The config is the checkpoint's saved config with ``overrides`` (``key=value``) on top.
+
+    Args:
+        method: the method (the checkpoint must be of this method).
+        checkpoint_path: a ``.safetensors`` file from :func:`save_checkpoint`.
+        overrides: dotted ``key=value`` config overrides.
+        device: ``"cpu"``, ``"cuda"``, ``"auto"`` or a :class:`torch.device`.
+
+    Returns:
+        ``(G, cfg, stats)``: the generator in eval mode on ``device``, the merged config
+        (OmegaConf) and the normalisation statistics.
+
+    Raises:
+        AvsError: anything :func:`load_checkpoint` raises, a bad override, or weights that
+            do not fit the generator (naming the first offending key).
+    """
+    from avs.distributed import resolve_device
+
+    ckpt = load_checkpoint(checkpoint_path, method)
+    cfg = build_config(method.config_class, None, list(overrides), base=ckpt.config)
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    generator = method.build_generator(cfg)
+    load_state_strict(generator, ckpt.state_dict, f"checkpoint {checkpoint_path}")
+    generator.to(dev).eval()
+    return generator, cfg, ckpt.stats
+
+
+# --------------------------------------------------------------------------- training state
+
+
+@dataclass
+class TrainingState:
+    """What ``state.pt`` holds to resume a run (see :func:`save_training_state`)."""
+
+    generator: dict[str, torch.Tensor]
+    discriminator: dict[str, torch.Tensor] | None
+    opt_g: dict
+    opt_d: dict | None
+    epoch: int
+    step: int
+    rng_state: dict
+    best: dict
+
+
+def _unwrap(module: Any) -> Any:
+    return getattr(module, "module", module)
+
+
+def save_training_state(
+    path: str | Path,
+    *,
+    generator: torch.nn.Module,
+    discriminator: torch.nn.Module | None,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer | None,
+    epoch: int,
+    step: int,
+    rng_state: dict,
+    best: dict,
+) -> Path:
+    """Write everything needed to resume training to one torch file, atomically.
+
+    Args:
+        path: target file (``state.pt``).
+        generator, discriminator: the networks (a DDP wrapper is unwrapped); D may be None.
+        opt_g, opt_d: their optimisers (``opt_d`` None without a discriminator).
+        epoch: the last completed epoch (1-based).
+        step: generator steps taken so far.
+        rng_state: tensors/ints/lists only (e.g. torch generator states), so that
+            ``weights_only`` loading accepts it.
+        best: the best validation so far, e.g. ``{"value": 0.1, "epoch": 3}``.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    payload = {
+        "format": TRAINING_STATE_FORMAT,
+        "generator": _unwrap(generator).state_dict(),
+        "discriminator": _unwrap(discriminator).state_dict() if discriminator is not None else None,
+        "opt_g": opt_g.state_dict(),
+        "opt_d": opt_d.state_dict() if opt_d is not None else None,
+        "epoch": int(epoch),
+        "step": int(step),
+        "rng_state": rng_state,
+        "best": dict(best),
+    }
+    path = Path(path)
+    with atomic_path(path, suffix=".pt") as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def load_training_state(path: str | Path) -> TrainingState:
+    """Read a file written by :func:`save_training_state` with ``torch.load(weights_only=True)``.
+
+    Tensors are mapped to the CPU; ``load_state_dict`` moves them to the models' devices.
+
+    Raises:
+        AvsError: missing, empty or corrupt file, or one that is not an avs training state.
+    """
+    path = Path(path)
+    _check_file(path, "training state")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # zip/pickle errors of many kinds, or a forbidden global
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise AvsError(f"training state {path} cannot be read (corrupt or truncated?): {reason}") from None
+    if not isinstance(payload, dict) or payload.get("format") != TRAINING_STATE_FORMAT:
+        raise AvsError(f"{path} is not an avs training state (format {TRAINING_STATE_FORMAT})")
+    try:
+        return TrainingState(
+            generator=payload["generator"],
+            discriminator=payload["discriminator"],
+            opt_g=payload["opt_g"],
+            opt_d=payload["opt_d"],
+            epoch=int(payload["epoch"]),
+            step=int(payload["step"]),
+            rng_state=payload["rng_state"],
+            best=dict(payload["best"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AvsError(f"training state {path} is incomplete: {exc}") from None
