@@ -1,0 +1,244 @@
+"""The ``avs`` command line: thin — it parses, calls the library, prints with Rich.
+
+Every user-caused problem surfaces as :class:`avs.errors.AvsError`: one line on stderr,
+exit status 2, no traceback. Heavy modules (torch) are imported inside the commands
+that need them, so ``avs --help`` and ``avs plugins`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from avs import __version__
+from avs.errors import AvsError
+
+app = typer.Typer(
+    name="avs",
+    help="Audio-driven visual speech synthesis: speech in; gestures and talking faces out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Data-set utilities.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+console = Console()
+err_console = Console(stderr=True)
+
+OVERRIDES_HELP = "Config overrides as key=value (e.g. train.epochs=3 model.width=64)."
+
+
+def _registry() -> Any:
+    from avs.plugins import discover
+
+    return discover()
+
+
+def _method(name: str) -> Any:
+    return _registry().get(name)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        console.print(f"avs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """avs: one home, one CLI and one set of metrics for published speech-to-motion methods."""
+
+
+@app.command("plugins")
+def plugins_cmd() -> None:
+    """List installed methods: name, version, task, status."""
+    registry = _registry()
+    table = Table(title="avs plugins")
+    for col in ("method", "version", "task", "status", "summary"):
+        table.add_column(col)
+    for name, (method, info) in sorted(registry.methods.items()):
+        table.add_row(name, info.version, method.task, "[green]ok[/]", method.summary)
+    for bad in registry.broken:
+        table.add_row(bad.info.name, bad.info.version, "?", "[red]broken[/]", bad.error)
+    if not registry.methods and not registry.broken:
+        console.print("No plugins installed. Install one, e.g. `pip install -e plugins/s2g`.")
+        return
+    console.print(table)
+
+
+@app.command("info")
+def info_cmd(plugin: str = typer.Argument(..., help="Method name, see `avs plugins`.")) -> None:
+    """Show a method's summary, paper, formats and default config (YAML)."""
+    from avs.config import build_config, config_to_yaml
+
+    method = _method(plugin)
+    console.print(f"[bold]{method.name}[/] {method.version} — {method.summary}")
+    console.print(f"task: {method.task}   audio: {method.sample_rate} Hz   motion: {method.fps:g} fps")
+    console.print(f"paper: {method.paper}")
+    ckpt = method.default_checkpoint
+    console.print(f"bundled checkpoint: {ckpt if ckpt else 'none (pass --checkpoint)'}")
+    console.print("default config:")
+    console.print(config_to_yaml(build_config(method.config_class)), markup=False, highlight=False)
+
+
+@data_app.command("synth")
+def data_synth_cmd(
+    plugin: str = typer.Argument(..., help="Method name."),
+    directory: Path = typer.Argument(..., help="Folder to create (must not exist or be empty)."),
+    seed: int = typer.Option(0, help="Random seed of the synthetic set."),
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+) -> None:
+    """Write a small learnable data set in the method's own on-disk format."""
+    from avs.config import build_config
+
+    method = _method(plugin)
+    if method.synthesize_data is None:
+        raise AvsError(f"method {plugin!r} has no synthetic data set")
+    cfg = build_config(method.config_class, overrides=overrides or [])
+    summary = method.synthesize_data(directory, cfg, seed)
+    console.print(f"wrote {directory}: {summary}")
+
+
+@app.command("train")
+def train_cmd(
+    plugin: str = typer.Argument(..., help="Method name."),
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+    data: Path = typer.Option(..., "--data", help="Data-set root in the method's format."),
+    config: Path = typer.Option(None, "--config", help="YAML file of options."),
+    out: Path = typer.Option(None, "--out", help="Run folder (default runs/<plugin>)."),
+    resume: Path = typer.Option(None, "--resume", help="Continue the run in this folder."),
+) -> None:
+    """Train a method; checkpoints, config.yaml and log.jsonl go to the run folder."""
+    from avs.config import build_config
+
+    method = _method(plugin)
+    if resume is not None:
+        if out is not None and out.resolve() != resume.resolve():
+            raise AvsError("give either --out or --resume (the run folder), not two different folders")
+        saved = resume / "config.yaml"
+        if not saved.is_file():
+            raise AvsError(f"{resume} is not a run folder of avs train (no config.yaml)")
+        cfg = build_config(method.config_class, config or saved, overrides or [])
+        run_dir = resume
+    else:
+        cfg = build_config(method.config_class, config, overrides or [])
+        run_dir = out or Path("runs") / plugin
+    if not data.is_dir():
+        raise AvsError(f"data folder not found: {data}")
+
+    from avs.train import Trainer
+
+    result = Trainer(method, cfg, data, run_dir, resume=resume is not None, console=console).fit()
+    if result is not None and getattr(result, "run_dir", None) is not None:
+        console.print(f"run folder: {result.run_dir}")
+
+
+def _checkpoint_for(method: Any, checkpoint: Path | None) -> Path:
+    if checkpoint is not None:
+        return checkpoint
+    if method.default_checkpoint is None:
+        raise AvsError(f"method {method.name!r} has no bundled checkpoint; pass --checkpoint")
+    return Path(method.default_checkpoint)
+
+
+@app.command("predict")
+def predict_cmd(
+    plugin: str = typer.Argument(..., help="Method name."),
+    audio: Path = typer.Argument(..., help="Speech file (wav, flac, ogg, mp3, ...; any rate)."),
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+    checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4)."),
+    save_npz: bool = typer.Option(False, "--save-npz", help="Also write the motion as .npz beside the mp4."),
+) -> None:
+    """Turn speech into motion and a video with the sound muxed in."""
+    from avs.predict import predict_to_video
+
+    method = _method(plugin)
+    out = out or Path(f"{audio.stem}_{plugin}.mp4")
+    result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
+                              overrides=overrides or [], save_npz=save_npz)
+    console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
+                  f"{result.duration:.2f} s)")
+    if result.npz is not None:
+        console.print(f"wrote {result.npz}")
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    plugin: str = typer.Argument(..., help="Method name."),
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+    data: Path = typer.Option(..., "--data", help="Data-set root in the method's format."),
+    checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
+    split: str = typer.Option("test", "--split", help="Split to evaluate: dev or test."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the results as JSON."),
+) -> None:
+    """Score a checkpoint on a data set's dev/test split."""
+    from avs.predict import evaluate_checkpoint
+
+    method = _method(plugin)
+    if split not in ("dev", "test", "train"):
+        raise AvsError(f"unknown split {split!r} (use dev or test)")
+    results = evaluate_checkpoint(method, data, _checkpoint_for(method, checkpoint), split,
+                                  overrides=overrides or [])
+    table = Table(title=f"{plugin} on {data} ({split})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("better")
+    for name, value in results.items():
+        direction = method.metric_directions.get(name)
+        arrow = "" if direction is None else ("↑" if direction else "↓")
+        table.add_row(name, f"{value:.4f}", arrow)
+    console.print(table)
+    if json_out is not None:
+        from avs.io import atomic_path
+
+        payload = {"method": plugin, "data": str(data), "split": split, "metrics": results}
+        with atomic_path(json_out) as tmp:
+            tmp.write_text(json.dumps(payload, indent=2) + "\n")
+        console.print(f"wrote {json_out}")
+
+
+def _register_plugin_commands() -> None:
+    try:
+        registry = _registry()
+        registry.manager.hook.avs_register_commands(app=app)
+    except Exception as exc:  # a plugin's sub-commands must not break the core CLI
+        err_console.print(f"warning: a plugin failed to register its commands: {exc}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: runs the Typer app, mapping AvsError to exit 2."""
+    _register_plugin_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except AvsError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted", markup=False)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors and aborts
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

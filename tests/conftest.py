@@ -1,0 +1,48 @@
+"""Shared fixtures for core tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "examples"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def speech_path() -> Path:
+    """Real speech: 7.1 s of LibriVox reading, 16 kHz mono."""
+    return SAMPLES / "librivox_0870.wav"
+
+
+@pytest.fixture(scope="session")
+def fixture_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Install the fixture plugin distributions (avs-wave, avs-broken) into a fresh folder.
+
+    They are installed with pip as a user would install a third-party plugin, into a
+    target folder that tests put on ``sys.path``/``PYTHONPATH`` (the venv stays clean).
+    """
+    target = tmp_path_factory.mktemp("site")
+    for name in ("avs-wave", "avs-broken"):
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+             "--no-index", "--target", str(target), str(FIXTURES / name)],
+            check=True, capture_output=True,
+        )
+    return target
+
+
+def run_cli(*args: str, env_extra: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``avs`` in a subprocess exactly as a user would (exit code, stdout, stderr)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", COLUMNS="200")
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "avs.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=timeout)
