@@ -5,15 +5,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install demo test lint bench default-checkpoint clean
 
-$(STAMP): pyproject.toml plugins/s2g/pyproject.toml
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]" -e plugins/s2g
+	$(BIN)/python -m pip install --quiet -e ".[dev]" $(addprefix -e ,$(PLUGINS))
 	touch $@
 
 install: $(STAMP)

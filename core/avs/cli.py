@@ -208,6 +208,22 @@ def evaluate_cmd(
         console.print(f"wrote {json_out}")
 
 
+@app.command("import")
+def import_cmd(
+    plugin: str = typer.Argument(..., help="Method name."),
+    reference: Path = typer.Argument(..., help="Weights released with the reference implementation."),
+    out: Path = typer.Argument(..., help="avs checkpoint to write (.safetensors)."),
+    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+    data: Path = typer.Option(None, "--data", help="Data set to compute normalisation statistics from."),
+) -> None:
+    """Convert a reference repository's released weights into an avs checkpoint."""
+    from avs.importing import import_reference
+
+    method = _method(plugin)
+    path = import_reference(method, reference, out, overrides=overrides or [], data_root=data)
+    console.print(f"wrote {path}")
+
+
 def _register_plugin_commands() -> None:
     try:
         registry = _registry()

@@ -63,6 +63,10 @@ class Method:
         default_checkpoint: path of a bundled checkpoint for ``avs predict`` without
             ``--checkpoint``, or None.
         val_key: key of ``validate``'s output used to select the best checkpoint.
+        import_weights: ``(reference_file, cfg, data_root or None) -> (state_dict, stats)``:
+            maps a reference implementation's released weights onto this method's
+            generator (for ``avs import``); ``stats`` may be computed from ``data_root``.
+            None if the reference released nothing importable.
     """
 
     name: str
@@ -87,6 +91,7 @@ class Method:
     synthesize_data: Callable[[Path, Any, int], str] | None = None
     default_checkpoint: Path | None = None
     val_key: str = "l1"
+    import_weights: Callable[[Path, Any, Path | None], tuple[dict[str, Any], Stats]] | None = None
 
     def validate_record(self) -> None:
         """Check the record's own consistency.
