@@ -37,12 +37,3 @@ def fixture_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
             check=True, capture_output=True,
         )
     return target
-
-
-def run_cli(*args: str, env_extra: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run ``avs`` in a subprocess exactly as a user would (exit code, stdout, stderr)."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", COLUMNS="200")
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "avs.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=timeout)

@@ -11,6 +11,7 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
+
 from avs.audio import load_audio, log_mel, write_wav
 from avs.errors import AvsError
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from avs.video import probe_video
 
-from conftest import run_cli
+from avs.video import probe_video
+from cli_helpers import run_cli
 
 
 def _files(folder: Path) -> set[str]:
@@ -123,7 +123,6 @@ def test_unknown_override(workdir: Path):
 def test_checkpoint_of_another_method(workdir: Path):
     from avs.checkpoint import save_checkpoint
     from avs.config import build_config
-
     from toy_method import build_generator, make_method
 
     toy = make_method(name="toy")

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+
 from avs.errors import AvsError
 from avs.plugins import discover
-
-from conftest import run_cli
+from cli_helpers import run_cli
 
 
 def test_first_party_s2g_is_found_and_ok():
@@ -77,4 +77,5 @@ def test_listing_plugins_does_not_import_torch():
 def test_unknown_plugin_is_one_line_exit_2():
     result = run_cli("predict", "nosuchmethod", "x.wav")
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: unknown plugin 'nosuchmethod' (installed: s2g; see 'avs plugins')")
+    line = result.stderr.strip()
+    assert line.startswith("error: unknown plugin 'nosuchmethod' (installed: ") and "s2g" in line, line

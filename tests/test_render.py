@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from avs.errors import AvsError
 from avs.motion import Motion
 from avs.protocols import Renderer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import imageio_ffmpeg
 import numpy as np
 import pytest
+
 from avs.errors import AvsError
 from avs.motion import frames_for_duration
 from avs.video import probe_video, write_video

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from avs.errors import AvsError
 from avs.windowing import window_starts, windowed_inference
 

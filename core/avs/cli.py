@@ -169,8 +169,8 @@ def predict_cmd(
                               overrides=overrides or [], save_npz=save_npz)
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
                   f"{result.duration:.2f} s)")
-    if result.npz is not None:
-        console.print(f"wrote {result.npz}")
+    for path in ([result.npz] if result.npz is not None else []) + result.extra:
+        console.print(f"wrote {path}")
 
 
 @app.command("evaluate")
@@ -181,6 +181,8 @@ def evaluate_cmd(
     checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
     split: str = typer.Option("test", "--split", help="Split to evaluate: dev or test."),
     json_out: Path = typer.Option(None, "--json", help="Also write the results as JSON."),
+    videos: int = typer.Option(0, "--videos", help="Also render N clips, prediction beside ground truth."),
+    videos_dir: Path = typer.Option(None, "--videos-dir", help="Folder for --videos (default <plugin>_<split>_videos)."),
 ) -> None:
     """Score a checkpoint on a data set's dev/test split."""
     from avs.predict import evaluate_checkpoint
@@ -188,8 +190,9 @@ def evaluate_cmd(
     method = _method(plugin)
     if split not in ("dev", "test", "train"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
-    results = evaluate_checkpoint(method, data, _checkpoint_for(method, checkpoint), split,
-                                  overrides=overrides or [])
+    evaluation = evaluate_checkpoint(method, data, _checkpoint_for(method, checkpoint), split,
+                                     overrides=overrides or [], videos=videos, videos_dir=videos_dir)
+    results = evaluation.metrics
     table = Table(title=f"{plugin} on {data} ({split})")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -206,6 +209,8 @@ def evaluate_cmd(
         with atomic_path(json_out) as tmp:
             tmp.write_text(json.dumps(payload, indent=2) + "\n")
         console.print(f"wrote {json_out}")
+    for path in evaluation.videos:
+        console.print(f"wrote {path}")
 
 
 @app.command("import")

@@ -5,7 +5,7 @@ Merging is OmegaConf's; unknown keys and wrong types become one-line :class:`Avs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,9 @@ class TrainConfig:
         device: ``auto`` (CUDA if available), ``cpu`` or ``cuda``.
         num_workers: DataLoader worker processes.
         checkpoint_every: save a numbered checkpoint every N epochs (``last`` is saved every epoch).
+        lr_milestones: epochs after which both learning rates are multiplied by ``lr_gamma``
+            (as MultiStepLR); negative values count from the end (``-10`` = epochs − 10).
+        lr_gamma: the factor of each milestone.
     """
 
     epochs: int = 300
@@ -43,6 +46,8 @@ class TrainConfig:
     device: str = "auto"
     num_workers: int = 0
     checkpoint_every: int = 10
+    lr_milestones: list[int] = field(default_factory=list)
+    lr_gamma: float = 0.1
 
 
 def parse_overrides(items: list[str]) -> list[str]:

@@ -67,6 +67,12 @@ class Method:
             maps a reference implementation's released weights onto this method's
             generator (for ``avs import``); ``stats`` may be computed from ``data_root``.
             None if the reference released nothing importable.
+        collate: ``list of dataset items -> Batch`` for the DataLoader (e.g. padding
+            variable-length clips with masks); None = torch's default collate.
+        export_motion: ``(motion, video_path, cfg) -> [paths]``: extra files written beside
+            the video by ``avs predict`` (e.g. CSV, curve plots); None = only the mp4/npz.
+        render_examples: ``(G, dataset, cfg, stats, n, out_dir) -> [paths]``: videos of
+            ``n`` clips (prediction beside ground truth) for ``avs evaluate --videos N``.
     """
 
     name: str
@@ -92,6 +98,9 @@ class Method:
     default_checkpoint: Path | None = None
     val_key: str = "l1"
     import_weights: Callable[[Path, Any, Path | None], tuple[dict[str, Any], Stats]] | None = None
+    collate: Callable[[list[Any]], Batch] | None = None
+    export_motion: Callable[[Motion, Path, Any], list[Path]] | None = None
+    render_examples: Callable[[Generator, Dataset, Any, Stats, int, Path], list[Path]] | None = None
 
     def validate_record(self) -> None:
         """Check the record's own consistency.

@@ -28,6 +28,7 @@ class PredictResult:
         fps: frames per second.
         duration: audio length in seconds.
         motion: the motion itself (in memory).
+        extra: further files the method's ``export_motion`` wrote (CSV, plots, ...).
     """
 
     video: Path
@@ -36,6 +37,7 @@ class PredictResult:
     fps: float
     duration: float
     motion: Motion
+    extra: list[Path]
 
 
 def fit_length(motion: Motion, num_frames: int) -> Motion:
@@ -94,30 +96,52 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
     write_video(out, renderer.frames(motion), motion.fps, num_frames, audio=audio,
                 sample_rate=method.sample_rate)
     npz = motion.save_npz(out.with_suffix(".npz")) if save_npz else None
-    return PredictResult(out, npz, num_frames, motion.fps, duration, motion)
+    extra = list(method.export_motion(motion, out, cfg)) if method.export_motion is not None else []
+    return PredictResult(out, npz, num_frames, motion.fps, duration, motion, extra)
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What :func:`evaluate_checkpoint` measured and wrote.
+
+    Attributes:
+        metrics: ``{metric name: value}`` as the method's ``evaluate`` defines them.
+        videos: example videos written (``videos > 0``), else empty.
+    """
+
+    metrics: dict[str, float]
+    videos: list[Path]
 
 
 def evaluate_checkpoint(method: Any, data_root: str | Path, checkpoint: str | Path, split: str = "test",
-                        overrides: Sequence[str] = ()) -> dict[str, float]:
+                        overrides: Sequence[str] = (), videos: int = 0,
+                        videos_dir: str | Path | None = None) -> EvaluationResult:
     """Score ``checkpoint`` on one split of a data set in the method's format.
 
     Normalisation statistics come from the checkpoint (the training data's), not from
-    the evaluated data.
-
-    Returns:
-        ``{metric name: value}`` as the method's ``evaluate`` defines them.
+    the evaluated data. With ``videos > 0`` the method also renders that many clips
+    (prediction beside ground truth) into ``videos_dir``.
 
     Raises:
-        AvsError: a missing/bad data set or checkpoint, an empty split.
+        AvsError: a missing/bad data set or checkpoint, an empty split, ``videos`` asked of
+            a method that cannot render examples.
     """
     from avs.checkpoint import load_generator
 
     root = Path(data_root)
     if not root.is_dir():
         raise AvsError(f"data folder not found: {root}")
+    if videos < 0:
+        raise AvsError(f"--videos must be 0 or more (got {videos})")
+    if videos and method.render_examples is None:
+        raise AvsError(f"method {method.name!r} cannot render example videos")
     generator, cfg, stats = load_generator(method, checkpoint, list(overrides))
     dataset = method.build_dataset(cfg, root, split, stats)
     if len(dataset) == 0:
         raise AvsError(f"the {split} split of {root} is empty")
-    results = method.evaluate(generator, dataset, cfg, stats)
-    return {k: float(v) for k, v in results.items()}
+    metrics = {k: float(v) for k, v in method.evaluate(generator, dataset, cfg, stats).items()}
+    written: list[Path] = []
+    if videos:
+        out_dir = Path(videos_dir) if videos_dir is not None else Path(f"{method.name}_{split}_videos")
+        written = list(method.render_examples(generator, dataset, cfg, stats, videos, out_dir))
+    return EvaluationResult(metrics, written)

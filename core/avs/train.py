@@ -92,6 +92,33 @@ class TrainResult:
         return self.out_dir
 
 
+def learning_rate_factor(milestones: Any, gamma: float, epochs: int, epoch: int) -> float:
+    """Step decay: ``gamma`` to the number of milestones already passed before ``epoch`` (1-based).
+
+    As ``torch.optim.lr_scheduler.MultiStepLR`` stepped once per epoch; a negative milestone
+    counts from the end (``-10`` = ``epochs - 10``: SDT's schedule, Qian et al. 2021). A pure
+    function of the epoch, so a resumed run needs no scheduler state.
+    """
+    passed = 0
+    for m in milestones or ():
+        m = int(m)
+        if (epochs + m if m < 0 else m) <= epoch - 1:
+            passed += 1
+    return float(gamma) ** passed
+
+
+def set_learning_rates(cfg: Any, epoch: int, opt_g: torch.optim.Optimizer,
+                       opt_d: torch.optim.Optimizer | None) -> None:
+    """Set both optimisers' rates for ``epoch`` from ``cfg.train`` (lr, milestones, gamma)."""
+    t = cfg.train
+    factor = learning_rate_factor(t.lr_milestones, t.lr_gamma, int(t.epochs), epoch)
+    for group in opt_g.param_groups:
+        group["lr"] = float(t.lr_g) * factor
+    if opt_d is not None:
+        for group in opt_d.param_groups:
+            group["lr"] = float(t.lr_d) * factor
+
+
 def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device, non_blocking=True)
@@ -242,6 +269,7 @@ class Trainer:
             drop_last=per_rank >= t.batch_size,  # equal batch counts on every rank; never zero batches
             generator=self.loader_generator,
             pin_memory=self.device.type == "cuda",
+            collate_fn=self.method.collate,
         )
 
     def _dev_loader(self, dataset: Any) -> DataLoader:
@@ -255,6 +283,7 @@ class Trainer:
             sampler=indices,
             num_workers=self.cfg.train.num_workers,
             pin_memory=self.device.type == "cuda",
+            collate_fn=self.method.collate,
         )
 
     def _passes(self, loader: DataLoader, epoch: int) -> Iterator[Any]:
@@ -343,7 +372,9 @@ class Trainer:
 
         torch.manual_seed(int(t.seed))  # the initial weights depend on the seed alone
         G = method.build_generator(cfg).to(self.device)
-        D = method.build_discriminator(cfg).to(self.device) if method.build_discriminator else None
+        D = method.build_discriminator(cfg) if method.build_discriminator else None  # None: variant without D
+        if D is not None:
+            D = D.to(self.device)
         betas = (float(t.beta1), float(t.beta2))
         opt_g = torch.optim.Adam(G.parameters(), lr=float(t.lr_g), betas=betas)
         opt_d = torch.optim.Adam(D.parameters(), lr=float(t.lr_d), betas=betas) if D is not None else None
@@ -401,6 +432,7 @@ class Trainer:
 
         for epoch in range(start_epoch + 1, int(t.epochs) + 1):
             began = time.perf_counter()
+            set_learning_rates(cfg, epoch, opt_g, opt_d)
             train_logs, windows = self._train_epoch(G, D, G_train, D_train, opt_g, opt_d, train_loader,
                                                     epoch, steps_per_epoch)
             step += steps_per_epoch
