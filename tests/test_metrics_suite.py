@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from avs.errors import AvsError
 from avs.metrics.beat import audio_beats, bc_beat, beat_align_aist, beat_consistency, motion_beats
 from avs.metrics.diversity import l1div, mean_pairwise_distance
