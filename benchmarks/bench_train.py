@@ -15,6 +15,7 @@ from pathlib import Path
 
 def measure(plugin: str, overrides: list[str], steps: int, batch_size: int) -> dict:
     import torch
+
     from avs.config import build_config
     from avs.plugins import discover
 

@@ -135,7 +135,8 @@ def test_checkpoint_of_another_method(workdir: Path):
     assert_clean_failure(result, "made for method 'toy', not 's2g'", workdir, before)
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00" * 64, b"not a checkpoint at all" * 10], ids=["empty", "zeros", "text"])
+@pytest.mark.parametrize("content", [b"", b"\x00" * 64, b"not a checkpoint at all" * 10],
+                         ids=["empty", "zeros", "text"])
 def test_corrupt_checkpoint(workdir: Path, content: bytes):
     (workdir / "bad.safetensors").write_bytes(content)
     before = _files(workdir)

@@ -182,7 +182,8 @@ def evaluate_cmd(
     split: str = typer.Option("test", "--split", help="Split to evaluate: dev or test."),
     json_out: Path = typer.Option(None, "--json", help="Also write the results as JSON."),
     videos: int = typer.Option(0, "--videos", help="Also render N clips, prediction beside ground truth."),
-    videos_dir: Path = typer.Option(None, "--videos-dir", help="Folder for --videos (default <plugin>_<split>_videos)."),
+    videos_dir: Path = typer.Option(None, "--videos-dir",
+                                    help="Folder for --videos (default <plugin>_<split>_videos)."),
 ) -> None:
     """Score a checkpoint on a data set's dev/test split."""
     from avs.predict import evaluate_checkpoint

@@ -1,0 +1,107 @@
+"""Configuration of the s2g method: dataclasses only, no torch (imported on the CLI's start-up path).
+
+Defaults are the paper's sizes (speech2gesture ``audio_to_multiple_pose_gan/static_model_factory.py``,
+``audio_to_pose_gans`` and ``D_patchgan``; ``train.py``/``model.py`` for the schedule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from avs.config import TrainConfig
+
+
+@dataclass
+class ModelConfig:
+    """Network sizes.
+
+    Attributes:
+        width: channels of the 1-D U-Net and decoder and of the audio encoder's last stage;
+            the encoder's four 2-D stages use width/4, width/2, width, width (64, 128, 256, 256
+            at the paper size 256).
+        d_width: channels of the discriminator's first conv; then 2x and 4x (64, 128, 256 in the paper).
+        norm: normalisation after every conv block: ``batch`` (paper default), ``instance`` or ``group``.
+    """
+
+    width: int = 256
+    d_width: int = 64
+    norm: str = "batch"
+
+
+@dataclass
+class LossConfig:
+    """Weights of the objective (speech2gesture ``model.py``: ``lambda_gan``, ``lambda_d``).
+
+    Attributes:
+        lambda_gan: weight of the LSGAN term in the generator loss (added to the L1 regression).
+        lambda_d: weight of the fake-sample term in the discriminator loss.
+    """
+
+    lambda_gan: float = 1.0
+    lambda_d: float = 1.0
+
+
+@dataclass
+class DataConfig:
+    """Which part of a speech2gesture-layout data set to use.
+
+    Attributes:
+        speaker: value of the ``speaker`` column of ``train.csv`` to train/evaluate on; empty means
+            the only speaker present (an error if the file holds several).
+    """
+
+    speaker: str = ""
+
+
+@dataclass
+class InferConfig:
+    """Windowing of long inputs at inference.
+
+    Attributes:
+        window_frames: pose frames (15 fps) per network call; a multiple of 32.
+        overlap_frames: frames shared by neighbouring windows, linearly cross-faded.
+    """
+
+    window_frames: int = 256
+    overlap_frames: int = 32
+
+
+@dataclass
+class RenderConfig:
+    """Stick-figure video size.
+
+    Attributes:
+        height: frame height in pixels.
+        width: frame width in pixels.
+        line_width: bone thickness in pixels.
+    """
+
+    height: int = 720
+    width: int = 1280
+    line_width: int = 4
+
+
+def _paper_train() -> TrainConfig:
+    # Adam 1e-4 for G and D, batch 32, 300 epochs x 300 iterations (speech2gesture model.py / train.py).
+    return TrainConfig(epochs=300, iterations_per_epoch=300, batch_size=32, lr_g=1e-4, lr_d=1e-4)
+
+
+@dataclass
+class S2GConfig:
+    """Everything the s2g method reads; defaults are the paper's."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    train: TrainConfig = field(default_factory=_paper_train)
+
+
+SMALL_PRESET: list[str] = ["model.width=64", "model.d_width=16"]
+"""Overrides for the narrow network of the bundled default checkpoint.
+
+A quarter of the paper's channels everywhere (encoder 16/32/64/64, U-Net and decoder 64,
+discriminator 16/32/64): about 1/16 of the parameters, fast enough to train on a CPU on the
+synthetic data set (``avs data synth s2g``). Use as ``avs train s2g model.width=64 model.d_width=16``.
+"""

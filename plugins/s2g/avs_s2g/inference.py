@@ -1,0 +1,185 @@
+"""Speech → keypoints for audio of any length, and evaluation over a data-set split.
+
+Inference follows speech2gesture ``audio_to_multiple_pose_gan/predict_audio.py``: the pose length
+is ``floor(15 · samples / 16000)``, the network runs on a length padded to a multiple of 32
+(audio padded by reflection) and the result is cropped back. Unlike the reference, long inputs
+are processed in overlapping windows (``cfg.infer``) cross-faded by
+:func:`avs.windowing.windowed_inference`, so memory stays flat. Decoding reverses the
+normalisation (``pose_logic_lib.decode_pose_normalized_keypoints``, without the display scaling to
+``jon``) and places the neck at the training data's mean neck position.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from avs.audio import log_mel
+from avs.errors import AvsError
+from avs.metrics import l1 as l1_metric
+from avs.metrics import pck
+from avs.motion import Motion
+from avs.windowing import windowed_inference
+from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise
+from avs_s2g.model import FRAME_MULTIPLE
+from avs_s2g.skeleton import NON_NECK, NON_NECK_FLAT, flat_to_keypoints
+
+STFT_TAIL = 400 - 160
+"""Samples past a window's last frame that the last log-mel frame still needs (win − hop)."""
+EVAL_BATCH = 32
+
+
+def num_pose_frames(num_samples: int) -> int:
+    """Pose frames for ``num_samples`` of 16 kHz audio: floor(15 · samples / 16000)."""
+    return int(FPS * num_samples) // SAMPLE_RATE
+
+
+def _window_audio(audio: np.ndarray, start: int, padded_frames: int) -> np.ndarray:
+    """Audio for pose frames [start, start + padded_frames): samples [start·16000/15, stop·16000/15)
+    plus :data:`STFT_TAIL`, padded past the end of the input by reflection (zeros if too short)."""
+    s0 = round(start * SAMPLE_RATE / FPS)
+    s1 = round((start + padded_frames) * SAMPLE_RATE / FPS) + STFT_TAIL
+    chunk = audio[s0:s1]
+    short = (s1 - s0) - chunk.size
+    if short > 0:
+        chunk = np.pad(chunk, (0, short), mode="reflect" if chunk.size > 1 else "constant")
+    return chunk
+
+
+def predict_normalised(G: Any, audio: np.ndarray, cfg: Any) -> np.ndarray:
+    """Normalised poses for a whole recording.
+
+    Args:
+        G: the generator (any mode; run in eval mode without gradient, mode restored after).
+        audio: (N,) float32 mono at 16 kHz.
+        cfg: an :class:`avs_s2g.config.S2GConfig` (``cfg.infer.window_frames``, ``overlap_frames``).
+
+    Returns:
+        (T, 98) float32 normalised poses at 15 fps, T = floor(15 · N / 16000).
+
+    Raises:
+        AvsError: audio shorter than one frame, not 1-D, non-finite; a window that is not a multiple of 32.
+    """
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1:
+        raise AvsError(f"expected mono audio of shape (N,), got shape {audio.shape}")
+    if not np.isfinite(audio).all():
+        raise AvsError("audio contains NaN or infinite samples")
+    num_frames = num_pose_frames(audio.size)
+    if num_frames == 0:
+        raise AvsError(
+            f"audio shorter than one frame: {audio.size} samples = {audio.size / SAMPLE_RATE:.3f} s, "
+            f"need at least {1 / FPS:.3f} s"
+        )
+    window, overlap = int(cfg.infer.window_frames), int(cfg.infer.overlap_frames)
+    if window <= 0 or window % FRAME_MULTIPLE:
+        raise AvsError(f"infer.window_frames must be a positive multiple of {FRAME_MULTIPLE}, got {window}")
+    device = next(G.parameters()).device
+    was_training = G.training
+    G.eval()
+
+    def run(start: int, stop: int) -> np.ndarray:
+        padded = math.ceil((stop - start) / FRAME_MULTIPLE) * FRAME_MULTIPLE
+        mel = torch.from_numpy(log_mel(_window_audio(audio, start, padded), SAMPLE_RATE)).to(device)
+        return G(mel[None], padded)[0, : stop - start].float().cpu().numpy()
+
+    try:
+        with torch.no_grad():
+            return windowed_inference(num_frames, window, overlap, run)
+    finally:
+        G.train(was_training)
+
+
+def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -> Motion:
+    """Speech → 49 keypoints per frame in source-video pixels.
+
+    Args:
+        G: the generator.
+        audio: (N,) float32 mono at 16 kHz, any length ≥ one frame (1/15 s); 10-minute inputs run
+            in windows of ``cfg.infer.window_frames`` with flat memory.
+        cfg: an :class:`avs_s2g.config.S2GConfig`.
+        stats: from :func:`avs_s2g.data.compute_stats` (``mean``, ``std``, ``neck``).
+
+    Returns:
+        ``Motion(kind="keypoints-2d", data=(T, 49, 2) float32 pixels (x, y), fps=15)``,
+        T = floor(15 · N / 16000).
+
+    Raises:
+        AvsError: audio shorter than one frame, bad audio, bad statistics or window settings.
+    """
+    stats = check_stats(stats)
+    pose = denormalise(predict_normalised(G, audio, cfg), stats)
+    keypoints = flat_to_keypoints(pose) + stats["neck"]
+    return Motion(kind="keypoints-2d", data=np.ascontiguousarray(keypoints, dtype=np.float32), fps=FPS)
+
+
+def _keypoint_metrics(pred: np.ndarray, gt: np.ndarray, stats: dict[str, np.ndarray]) -> dict[str, float]:
+    """Metrics of (N, T, 98) normalised predictions against ground truth."""
+    sel = list(NON_NECK_FLAT)
+    pred_px = flat_to_keypoints(denormalise(pred, stats))[..., list(NON_NECK), :]
+    gt_px = flat_to_keypoints(denormalise(gt, stats))[..., list(NON_NECK), :]
+    return {
+        "l1": l1_metric(pred[..., sel], gt[..., sel]),
+        "l1_px": l1_metric(pred_px, gt_px),
+        "pck@0.1": pck(pred_px, gt_px, 0.1),
+        "pck@0.2": pck(pred_px, gt_px, 0.2),
+    }
+
+
+def evaluate(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) -> dict[str, float]:
+    """Metrics of the generator over a data-set split (48 non-neck keypoints, every frame).
+
+    Args:
+        G: the generator (run in eval mode without gradient, mode restored after).
+        dataset: an :class:`avs_s2g.data.S2GDataset` split (items ``mel`` (418, 64), ``pose`` (64, 98)).
+        cfg: an :class:`avs_s2g.config.S2GConfig`.
+        stats: the statistics the dataset was normalised with.
+
+    Returns:
+        ``l1`` (normalised units), ``l1_px`` (pixels), ``pck@0.1``, ``pck@0.2`` (fractions; PCK per
+        speech2gesture ``common/evaluation.py::compute_pck``).
+
+    Raises:
+        AvsError: an empty dataset or bad statistics.
+    """
+    stats = check_stats(stats)
+    if len(dataset) == 0:
+        raise AvsError("nothing to evaluate: the split is empty")
+    device = next(G.parameters()).device
+    was_training = G.training
+    G.eval()
+    preds, gts = [], []
+    try:
+        with torch.no_grad():
+            for i in range(0, len(dataset), EVAL_BATCH):
+                items = [dataset[j] for j in range(i, min(i + EVAL_BATCH, len(dataset)))]
+                mel = torch.from_numpy(np.stack([it["mel"] for it in items])).to(device)
+                gt = np.stack([it["pose"] for it in items])
+                preds.append(G(mel, gt.shape[1]).float().cpu().numpy())
+                gts.append(gt)
+    finally:
+        G.train(was_training)
+    return _keypoint_metrics(np.concatenate(preds), np.concatenate(gts), stats)
+
+
+def mean_pose_baseline(dataset: Any, stats: dict[str, np.ndarray]) -> dict[str, float]:
+    """The metrics of :func:`evaluate` for always predicting the training split's mean pose.
+
+    The mean pose is 0 in normalised units, so ``l1`` is the mean |normalised ground truth|: a
+    model that learned anything from the audio must do better.
+
+    Args:
+        dataset: an :class:`avs_s2g.data.S2GDataset` split.
+        stats: its normalisation statistics.
+
+    Returns:
+        ``l1``, ``l1_px``, ``pck@0.1``, ``pck@0.2`` of the constant mean pose.
+    """
+    stats = check_stats(stats)
+    if len(dataset) == 0:
+        raise AvsError("nothing to evaluate: the split is empty")
+    gt = np.stack([dataset[j]["pose"] for j in range(len(dataset))])
+    return _keypoint_metrics(np.zeros_like(gt), gt, stats)

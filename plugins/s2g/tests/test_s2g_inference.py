@@ -1,0 +1,107 @@
+"""Inference on real speech of any length: shapes, silence, errors, windowing, evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from avs.errors import AvsError
+from avs.motion import Motion
+from avs_s2g.data import S2GDataset
+from avs_s2g.inference import evaluate, num_pose_frames, predict, predict_normalised
+from avs_s2g.model import build_generator
+
+
+@pytest.fixture()
+def G(small_cfg):
+    torch.manual_seed(0)
+    return build_generator(small_cfg)
+
+
+@pytest.mark.parametrize("seconds", [3.3, 20.0])
+def test_predict_real_speech(G, small_cfg, synth_stats, speech: np.ndarray, seconds: float) -> None:
+    audio = np.resize(speech, int(seconds * 16000))  # 20 s: the 12.4 s of speech repeated
+    motion = predict(G, audio, small_cfg, synth_stats)
+    assert isinstance(motion, Motion) and motion.kind == "keypoints-2d" and motion.fps == 15
+    assert motion.data.shape == (int(15 * audio.size / 16000), 49, 2) == (num_pose_frames(audio.size), 49, 2)
+    assert motion.data.dtype == np.float32 and np.isfinite(motion.data).all()
+    # the neck sits where the training data put it
+    neck = np.broadcast_to(synth_stats["neck"], (motion.num_frames, 2))
+    np.testing.assert_allclose(motion.data[:, 0], neck)
+    assert G.training  # mode restored
+
+
+def test_frame_count_rounds_down(G, small_cfg, synth_stats) -> None:
+    """T = floor(15 · samples / 16000): 2134 samples make 2 frames (2133.3 needed), 2133 make 1."""
+    assert predict(G, np.zeros(2134, np.float32), small_cfg, synth_stats).num_frames == 2
+    assert predict(G, np.zeros(2133, np.float32), small_cfg, synth_stats).num_frames == 1
+
+
+def test_silence_gives_a_valid_figure(G, small_cfg, synth_stats) -> None:
+    motion = predict(G, np.zeros(16000 * 3, np.float32), small_cfg, synth_stats)
+    assert motion.data.shape == (45, 49, 2) and np.isfinite(motion.data).all()
+
+
+def test_too_short_is_a_user_error(G, small_cfg, synth_stats) -> None:
+    with pytest.raises(AvsError, match="shorter than one frame"):
+        predict(G, np.zeros(1000, np.float32), small_cfg, synth_stats)
+    with pytest.raises(AvsError, match="mono"):
+        predict(G, np.zeros((2, 16000), np.float32), small_cfg, synth_stats)
+
+
+def test_bad_window_is_a_user_error(G, small_cfg, synth_stats) -> None:
+    small_cfg.infer.window_frames = 100
+    with pytest.raises(AvsError, match="window_frames"):
+        predict(G, np.zeros(16000, np.float32), small_cfg, synth_stats)
+
+
+class _LocalStub(torch.nn.Module):
+    """A 'generator' whose frame i is the mel energy around frame i's time: exposes window alignment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, mel: torch.Tensor, num_frames: int) -> torch.Tensor:
+        energy = mel.exp().mean(-1, keepdim=True).transpose(1, 2)  # (B, 1, T_mel)
+        per_frame = F.interpolate(energy, size=num_frames, mode="linear", align_corners=False)
+        return per_frame.transpose(1, 2).expand(-1, -1, 98) + self.dummy
+
+
+def test_windows_line_up_with_a_single_pass(small_cfg, speech: np.ndarray) -> None:
+    """Overlapping windows give what one pass over the whole input gives (a time-local model)."""
+    stub = _LocalStub()
+    audio = np.resize(speech, 20 * 16000)
+    small_cfg.infer.window_frames, small_cfg.infer.overlap_frames = 64, 16
+    windowed = predict_normalised(stub, audio, small_cfg)[:, 1]
+    small_cfg.infer.window_frames = 320
+    single = predict_normalised(stub, audio, small_cfg)[:, 1]
+    assert windowed.shape == single.shape == (300,)
+    scale = np.abs(single).mean()
+    err = np.abs(windowed - single).mean() / scale
+    off_by_one = np.abs(windowed[1:] - single[:-1]).mean() / scale
+    # windows map their mel frames onto their pose frames with < 1 mel frame (10 ms) of drift;
+    # a misalignment by one pose frame would cost an order of magnitude more
+    assert err < 0.06 and off_by_one > 10 * err
+
+
+def test_windowed_real_generator_agrees(small_cfg, synth_stats, speech: np.ndarray) -> None:
+    """The real network differs near window edges (zero padding), but tracks the one-pass result."""
+    torch.manual_seed(0)
+    G = build_generator(small_cfg)
+    audio = np.resize(speech, 20 * 16000)
+    small_cfg.infer.window_frames, small_cfg.infer.overlap_frames = 128, 32
+    windowed = predict_normalised(G, audio, small_cfg)
+    small_cfg.infer.window_frames = 320
+    single = predict_normalised(G, audio, small_cfg)
+    corr = np.corrcoef(windowed[:, 1:49].ravel(), single[:, 1:49].ravel())[0, 1]
+    assert corr > 0.9
+
+
+def test_evaluate_keys(G, small_cfg, synth_root, synth_stats) -> None:
+    dev = S2GDataset(synth_root, "dev", synth_stats, small_cfg)
+    out = evaluate(G, dev, small_cfg, synth_stats)
+    assert set(out) == {"l1", "l1_px", "pck@0.1", "pck@0.2"}
+    assert 0.0 <= out["pck@0.1"] <= out["pck@0.2"] <= 1.0 and out["l1"] > 0 and out["l1_px"] > 0
