@@ -230,6 +230,39 @@ def import_cmd(
     console.print(f"wrote {path}")
 
 
+@app.command("benchmark")
+def benchmark_cmd(
+    data: Path = typer.Option(..., "--data", help="Data set to compare the methods on."),
+    methods: str = typer.Option(None, "--methods", help="Comma-separated method names (default: all that fit)."),
+    out: Path = typer.Option(Path("report"), "--out", help="Folder for report.md, report.json and plots."),
+    split: str = typer.Option("test", "--split", help="Split to compare on: dev or test."),
+    checkpoint: list[str] = typer.Option(None, "--checkpoint", help="METHOD=PATH (default: bundled)."),
+    metrics: str = typer.Option(None, "--metrics", help="Comma-separated metric names (default: all)."),
+) -> None:
+    """Compare every method able to read DATA, plus baselines, with one metric suite."""
+    from avs.benchmark import markdown_table, run_benchmark, write_report
+
+    registry = _registry()
+    if methods:
+        chosen = {name.strip(): registry.get(name.strip()) for name in methods.split(",") if name.strip()}
+    else:
+        chosen = {name: m for name, (m, _) in registry.methods.items()}
+    ckpts = {}
+    for item in checkpoint or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise AvsError(f"--checkpoint {item!r} is not of the form METHOD=PATH")
+        ckpts[name] = path
+    if split not in ("dev", "test"):
+        raise AvsError(f"unknown split {split!r} (use dev or test)")
+    wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
+    report = run_benchmark(chosen, data, split, ckpts, wanted)
+    title = f"avs benchmark: {data} ({split})"
+    files = write_report(report, out, title)
+    console.print(markdown_table(report, title), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"wrote {len(files)} files to {out}")
+
+
 def _register_plugin_commands() -> None:
     try:
         registry = _registry()

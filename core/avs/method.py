@@ -73,6 +73,8 @@ class Method:
             the video by ``avs predict`` (e.g. CSV, curve plots); None = only the mp4/npz.
         render_examples: ``(G, dataset, cfg, stats, n, out_dir) -> [paths]``: videos of
             ``n`` clips (prediction beside ground truth) for ``avs evaluate --videos N``.
+        predict_clips: ``(G, dataset, cfg, stats) -> avs.evaluation.GestureClips``: a split's
+            predictions and ground truth in pixels, for ``avs benchmark`` (gesture methods).
     """
 
     name: str
@@ -101,6 +103,7 @@ class Method:
     collate: Callable[[list[Any]], Batch] | None = None
     export_motion: Callable[[Motion, Path, Any], list[Path]] | None = None
     render_examples: Callable[[Generator, Dataset, Any, Stats, int, Path], list[Path]] | None = None
+    predict_clips: Callable[[Generator, Dataset, Any, Stats], Any] | None = None
 
     def validate_record(self) -> None:
         """Check the record's own consistency.

@@ -86,7 +86,7 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
         raise AvsError(f"output must be an .mp4 file, got {out}")
     if out.is_dir():
         raise AvsError(f"output {out} is a directory")
-    audio = load_audio(audio_path, method.sample_rate, min_duration=1.0 / method.fps)
+    audio = load_audio(audio_path, method.sample_rate, min_duration=1.0 / method.fps, min_duration_name="one frame")
     generator, cfg, stats = load_generator(method, checkpoint, list(overrides))
     motion = method.predict(generator, audio, cfg, stats)
     duration = len(audio) / method.sample_rate

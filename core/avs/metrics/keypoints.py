@@ -75,3 +75,49 @@ def pck(pred: np.ndarray, gt: np.ndarray, alpha: float = 0.2) -> float:
     radius = alpha * extent.max(axis=1)  # (N,)
     correct = np.linalg.norm(pred - gt, axis=-1) <= radius[:, None]  # (N, K)
     return float(correct.mean(axis=1).mean())
+
+
+def l2_px(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean Euclidean distance per keypoint per frame (SDT's "L2" in pixels; lower is better).
+
+    Args:
+        pred, gt: (..., K, 2) keypoints in pixels.
+
+    Raises:
+        AvsError: on different shapes, a last dimension other than 2, empty input, NaN.
+    """
+    pred, gt = _check_pair(pred, gt, "L2")
+    if gt.shape[-1] != 2:
+        raise AvsError(f"L2: keypoints must be (..., K, 2), got {gt.shape}")
+    return float(np.linalg.norm(pred - gt, axis=-1).mean())
+
+
+def lip_sync_error(pred: np.ndarray, gt: np.ndarray, upper: int, lower: int) -> float:
+    """SDT lip-sync error (Qian et al. 2021; SDT ``core/pipelines/voice2pose.py``).
+
+    The lip opening ‖p[upper] − p[lower]‖ of prediction and ground truth, each divided by the
+    clip's largest ground-truth opening, then the mean absolute difference. For the 121-keypoint
+    SDT layout the lips are face #62 and #66 (keypoints 71 and 75).
+
+    Args:
+        pred, gt: (N, T, K, 2) clips of keypoints in pixels.
+        upper, lower: keypoint indices of the upper and lower lip.
+
+    Returns:
+        A fraction of the clip's maximum opening (lower is better).
+
+    Raises:
+        AvsError: shapes, NaN, bad indices, or a clip whose lips never open in the ground truth.
+    """
+    pred, gt = _check_pair(pred, gt, "lip-sync error")
+    if gt.ndim != 4 or gt.shape[-1] != 2:
+        raise AvsError(f"lip-sync error: clips must be (N, T, K, 2), got {gt.shape}")
+    k = gt.shape[2]
+    if not (0 <= upper < k and 0 <= lower < k) or upper == lower:
+        raise AvsError(f"lip-sync error: lip keypoints {upper}, {lower} invalid for {k} keypoints")
+    open_pred = np.linalg.norm(pred[:, :, upper] - pred[:, :, lower], axis=-1)  # (N, T)
+    open_gt = np.linalg.norm(gt[:, :, upper] - gt[:, :, lower], axis=-1)
+    scale = open_gt.max(axis=1, keepdims=True)
+    if (scale <= 0).any():
+        raise AvsError("lip-sync error: a clip's ground-truth lips never open")
+    return float(np.abs(open_pred / scale - open_gt / scale).mean())

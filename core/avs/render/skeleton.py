@@ -121,10 +121,12 @@ class SkeletonRenderer:
         background: RGB background colour.
         margin: empty border as a fraction of the frame (see :func:`fit_view`).
         joint_color: RGB colour of the joint dots.
+        line_widths: thickness in pixels of each edge (same length as ``edges``), e.g. a thick
+            body, thinner fingers and a fine face; default ``line_width`` for every edge.
 
     Raises:
-        AvsError: an edge is not a pair of non-negative indices, ``colors`` has the wrong
-            length, or the sizes are not positive.
+        AvsError: an edge is not a pair of non-negative indices, ``colors`` or ``line_widths``
+            has the wrong length, or the sizes are not positive.
     """
 
     def __init__(
@@ -137,6 +139,7 @@ class SkeletonRenderer:
         background: tuple[int, int, int] = (255, 255, 255),
         margin: float = 0.1,
         joint_color: tuple[int, int, int] = (60, 60, 60),
+        line_widths: Sequence[int] | None = None,
     ) -> None:
         edge_array = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2) if len(edges) else (
             np.zeros((0, 2), dtype=np.int64))
@@ -153,10 +156,17 @@ class SkeletonRenderer:
             raise AvsError(f"line_width must be >= 1 and joint_radius >= 0, got {line_width}, {joint_radius}")
         if not 0 <= margin < 0.5:
             raise AvsError(f"margin must be in [0, 0.5), got {margin}")
+        if line_widths is None:
+            line_widths = [line_width] * len(edge_array)
+        if len(line_widths) != len(edge_array):
+            raise AvsError(f"got {len(line_widths)} line widths for {len(edge_array)} skeleton edges")
+        if any(int(w) < 1 for w in line_widths):
+            raise AvsError("every line width must be >= 1 pixel")
         self.edges = edge_array
         self.colors = [tuple(int(c) for c in color) for color in colors]
         self.size = (height, width)
         self.line_width = int(line_width)
+        self.line_widths = [int(w) for w in line_widths]
         self.joint_radius = int(joint_radius)
         self.margin = float(margin)
         self.joint_color = tuple(int(c) for c in joint_color)
@@ -220,9 +230,9 @@ class SkeletonRenderer:
         """Draw limbs then joints of one (K, 2) fixed-point pose into ``image`` in place."""
         pts = points.tolist()  # Python ints: much faster to hand to cv2 than numpy scalars
         ok = valid.tolist()
-        for (a, b), color in zip(self.edges.tolist(), self.colors, strict=True):
+        for (a, b), color, width in zip(self.edges.tolist(), self.colors, self.line_widths, strict=True):
             if ok[a] and ok[b]:
-                cv2.line(image, pts[a], pts[b], color, self.line_width, cv2.LINE_AA, _SHIFT)
+                cv2.line(image, pts[a], pts[b], color, width, cv2.LINE_AA, _SHIFT)
         if self.joint_radius > 0:
             radius = self.joint_radius << _SHIFT
             for j in self.joints.tolist():

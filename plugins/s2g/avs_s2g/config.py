@@ -60,10 +60,15 @@ class InferConfig:
     Attributes:
         window_frames: pose frames (15 fps) per network call; a multiple of 32.
         overlap_frames: frames shared by neighbouring windows, linearly cross-faded.
+        silence_gate_db: frames whose audio level (RMS, dBFS) is below this fade to the rest
+            (mean) pose; the fade spans 10 dB and is smoothed over 5 frames. Digital silence lies
+            far outside the speech a model is trained on, and the reference's output there is
+            arbitrary motion; ours is a still figure. ``-inf`` switches the gate off (avs addition).
     """
 
     window_frames: int = 256
     overlap_frames: int = 32
+    silence_gate_db: float = -60.0
 
 
 @dataclass

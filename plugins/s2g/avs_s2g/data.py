@@ -312,6 +312,10 @@ class S2GDataset:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def window_audio(self, index: int) -> np.ndarray:
+        """(67267,) float32 16 kHz audio of window ``index`` (read from its file on demand)."""
+        return read_window(self.rows[index].npz)[1]
+
     def __getitem__(self, index: int) -> dict[str, np.ndarray]:
         if self.in_memory:
             return {"mel": self.mel[index], "pose": self.pose[index]}

@@ -19,8 +19,8 @@ import torch
 
 from avs.audio import log_mel
 from avs.errors import AvsError
+from avs.evaluation import GestureClips, gesture_metrics
 from avs.metrics import l1 as l1_metric
-from avs.metrics import pck
 from avs.motion import Motion
 from avs.windowing import windowed_inference
 from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise
@@ -111,41 +111,52 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
         AvsError: audio shorter than one frame, bad audio, bad statistics or window settings.
     """
     stats = check_stats(stats)
-    pose = denormalise(predict_normalised(G, audio, cfg), stats)
+    normalised = predict_normalised(G, audio, cfg)
+    normalised *= silence_gate(audio, len(normalised), float(cfg.infer.silence_gate_db))[:, None]
+    pose = denormalise(normalised, stats)
     keypoints = flat_to_keypoints(pose) + stats["neck"]
     return Motion(kind="keypoints-2d", data=np.ascontiguousarray(keypoints, dtype=np.float32), fps=FPS)
 
 
-def _keypoint_metrics(pred: np.ndarray, gt: np.ndarray, stats: dict[str, np.ndarray]) -> dict[str, float]:
-    """Metrics of (N, T, 98) normalised predictions against ground truth."""
-    sel = list(NON_NECK_FLAT)
-    pred_px = flat_to_keypoints(denormalise(pred, stats))[..., list(NON_NECK), :]
-    gt_px = flat_to_keypoints(denormalise(gt, stats))[..., list(NON_NECK), :]
-    return {
-        "l1": l1_metric(pred[..., sel], gt[..., sel]),
-        "l1_px": l1_metric(pred_px, gt_px),
-        "pck@0.1": pck(pred_px, gt_px, 0.1),
-        "pck@0.2": pck(pred_px, gt_px, 0.2),
-    }
-
-
-def evaluate(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) -> dict[str, float]:
-    """Metrics of the generator over a data-set split (48 non-neck keypoints, every frame).
+def silence_gate(audio: np.ndarray, num_frames: int, threshold_db: float) -> np.ndarray:
+    """Per pose frame, 1 where there is sound and 0 in silence (the rest pose is 0 once normalised).
 
     Args:
-        G: the generator (run in eval mode without gradient, mode restored after).
-        dataset: an :class:`avs_s2g.data.S2GDataset` split (items ``mel`` (418, 64), ``pose`` (64, 98)).
-        cfg: an :class:`avs_s2g.config.S2GConfig`.
-        stats: the statistics the dataset was normalised with.
+        audio: (N,) float32 mono at 16 kHz.
+        num_frames: pose frames at 15 fps.
+        threshold_db: RMS level in dBFS under which a frame counts as silent; the gate rises
+            linearly from ``threshold_db − 10`` to ``threshold_db`` and is smoothed over 5 frames.
 
     Returns:
-        ``l1`` (normalised units), ``l1_px`` (pixels), ``pck@0.1``, ``pck@0.2`` (fractions; PCK per
-        speech2gesture ``common/evaluation.py::compute_pck``).
-
-    Raises:
-        AvsError: an empty dataset or bad statistics.
+        (num_frames,) float32 in [0, 1]; all ones when ``threshold_db`` is ``-inf``.
     """
-    stats = check_stats(stats)
+    from scipy.ndimage import uniform_filter1d
+
+    if num_frames == 0 or threshold_db == -math.inf:
+        return np.ones(num_frames, np.float32)
+    hop = SAMPLE_RATE / FPS
+    edges = (np.arange(num_frames + 1) * hop).astype(int)
+    power = np.add.reduceat(np.asarray(audio[: edges[-1]], np.float64) ** 2, edges[:-1]) / np.diff(edges)
+    level_db = 10 * np.log10(power + 1e-20)
+    gate = np.clip((level_db - (threshold_db - 10.0)) / 10.0, 0.0, 1.0)
+    return uniform_filter1d(gate, size=5, mode="nearest").astype(np.float32)
+
+
+def _to_pixels(pose: np.ndarray, stats: dict[str, np.ndarray]) -> np.ndarray:
+    """(..., 98) normalised poses → (..., 49, 2) float32 pixels (neck at the training mean neck)."""
+    return flat_to_keypoints(denormalise(pose, stats)).astype(np.float32)
+
+
+def _clips(pred: np.ndarray, gt: np.ndarray, dataset: Any, stats: dict[str, np.ndarray]) -> GestureClips:
+    audio = np.stack([dataset.window_audio(i) for i in range(len(dataset))])
+    return GestureClips(
+        pred=_to_pixels(pred, stats), gt=_to_pixels(gt, stats), fps=FPS, audio=audio, sample_rate=SAMPLE_RATE,
+        scored=list(NON_NECK), mean_pose=_to_pixels(np.zeros(pred.shape[-1], np.float32), stats),
+    )
+
+
+def _predict_windows(G: Any, dataset: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 64, 98) normalised predictions and ground truth of every window of ``dataset``."""
     if len(dataset) == 0:
         raise AvsError("nothing to evaluate: the split is empty")
     device = next(G.parameters()).device
@@ -162,7 +173,45 @@ def evaluate(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) -> di
                 gts.append(gt)
     finally:
         G.train(was_training)
-    return _keypoint_metrics(np.concatenate(preds), np.concatenate(gts), stats)
+    return np.concatenate(preds), np.concatenate(gts)
+
+
+def predict_clips(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) -> GestureClips:
+    """Predictions and ground truth of every window of a split, in pixels, with their audio.
+
+    Returns:
+        :class:`avs.evaluation.GestureClips` with (N, 64, 49, 2) float32 pixels at 15 fps, the
+        (N, 67267) 16 kHz window audio, the 48 non-neck keypoints scored, and the training mean pose.
+
+    Raises:
+        AvsError: an empty dataset or bad statistics.
+    """
+    stats = check_stats(stats)
+    pred, gt = _predict_windows(G, dataset)
+    return _clips(pred, gt, dataset, stats)
+
+
+def evaluate(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) -> dict[str, float]:
+    """Metrics of the generator over a data-set split (48 non-neck keypoints, every frame).
+
+    Args:
+        G: the generator (run in eval mode without gradient, mode restored after).
+        dataset: an :class:`avs_s2g.data.S2GDataset` split (items ``mel`` (418, 64), ``pose`` (64, 98)).
+        cfg: an :class:`avs_s2g.config.S2GConfig`.
+        stats: the statistics the dataset was normalised with.
+
+    Returns:
+        ``l1`` (normalised units, speech2gesture's training metric) and core's gesture suite
+        (:func:`avs.evaluation.gesture_metrics`): ``l1_px``, ``pck@0.1``, ``pck@0.2`` (speech2gesture
+        ``common/evaluation.py::compute_pck``), beat consistency, ``l1div_px``.
+
+    Raises:
+        AvsError: an empty dataset or bad statistics.
+    """
+    stats = check_stats(stats)
+    pred, gt = _predict_windows(G, dataset)
+    sel = list(NON_NECK_FLAT)
+    return {"l1": l1_metric(pred[..., sel], gt[..., sel]), **gesture_metrics(_clips(pred, gt, dataset, stats))}
 
 
 def mean_pose_baseline(dataset: Any, stats: dict[str, np.ndarray]) -> dict[str, float]:
@@ -176,10 +225,12 @@ def mean_pose_baseline(dataset: Any, stats: dict[str, np.ndarray]) -> dict[str, 
         stats: its normalisation statistics.
 
     Returns:
-        ``l1``, ``l1_px``, ``pck@0.1``, ``pck@0.2`` of the constant mean pose.
+        The keys of :func:`evaluate`, for the constant mean pose.
     """
     stats = check_stats(stats)
     if len(dataset) == 0:
         raise AvsError("nothing to evaluate: the split is empty")
     gt = np.stack([dataset[j]["pose"] for j in range(len(dataset))])
-    return _keypoint_metrics(np.zeros_like(gt), gt, stats)
+    mean = np.zeros_like(gt)
+    sel = list(NON_NECK_FLAT)
+    return {"l1": l1_metric(mean[..., sel], gt[..., sel]), **gesture_metrics(_clips(mean, gt, dataset, stats))}

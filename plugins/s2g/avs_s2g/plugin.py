@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from avs.evaluation import GESTURE_DIRECTIONS
 from avs.method import Method
 from avs.plugins import hookimpl
 from avs_s2g import __version__
@@ -74,6 +75,18 @@ def _evaluate(G: Any, dataset: Any, cfg: Any, stats: Any) -> Any:
     return evaluate(G, dataset, cfg, stats)
 
 
+def _predict_clips(G: Any, dataset: Any, cfg: Any, stats: Any) -> Any:
+    from avs_s2g.inference import predict_clips
+
+    return predict_clips(G, dataset, cfg, stats)
+
+
+def _render_examples(G: Any, dataset: Any, cfg: Any, stats: Any, n: int, out_dir: Path) -> Any:
+    from avs_s2g.render import render_examples
+
+    return render_examples(G, dataset, cfg, stats, n, out_dir)
+
+
 def _renderer(cfg: Any, stats: Any) -> Any:
     from avs_s2g.render import build_renderer
 
@@ -93,7 +106,8 @@ def avs_methods() -> list[Method]:
         Method(
             name="s2g",
             task="gesture-2d",
-            summary="Speech2Gesture: log-mel → 49 upper-body keypoints (15 fps), U-Net + PatchGAN, LSGAN + L1",
+            summary="Speech2Gesture: log-mel → 49 upper-body keypoints (15 fps), U-Net + PatchGAN, "
+            "LSGAN + L1",
             paper=PAPER,
             version=__version__,
             config_class=S2GConfig,
@@ -109,9 +123,11 @@ def avs_methods() -> list[Method]:
             predict=_predict,
             build_renderer=_renderer,
             evaluate=_evaluate,
-            metric_directions={"l1": False, "l1_px": False, "pck@0.1": True, "pck@0.2": True},
+            metric_directions={"l1": False, **GESTURE_DIRECTIONS},
             synthesize_data=_synthesize,
             default_checkpoint=DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None,
             val_key="l1",
+            predict_clips=_predict_clips,
+            render_examples=_render_examples,
         )
     ]

@@ -103,5 +103,22 @@ def test_windowed_real_generator_agrees(small_cfg, synth_stats, speech: np.ndarr
 def test_evaluate_keys(G, small_cfg, synth_root, synth_stats) -> None:
     dev = S2GDataset(synth_root, "dev", synth_stats, small_cfg)
     out = evaluate(G, dev, small_cfg, synth_stats)
-    assert set(out) == {"l1", "l1_px", "pck@0.1", "pck@0.2"}
+    assert set(out) == {"l1", "l1_px", "pck@0.1", "pck@0.2", "bc_beat_sigma0.3s", "beat_align_aist_sigma3f",
+                        "l1div_px"}
+    assert 0.0 <= out["bc_beat_sigma0.3s"] <= 1.0 and out["l1div_px"] >= 0
     assert 0.0 <= out["pck@0.1"] <= out["pck@0.2"] <= 1.0 and out["l1"] > 0 and out["l1_px"] > 0
+
+
+def test_silence_gate_levels() -> None:
+    from avs_s2g.inference import silence_gate
+
+    sr, hop = 16000, 16000 // 15
+    audio = np.zeros(sr * 3, np.float32)
+    audio[sr : 2 * sr] = 0.1 * np.sin(np.arange(sr) * 0.3)  # -23 dBFS tone in the middle second
+    gate = silence_gate(audio, 45, -60.0)
+    assert gate.shape == (45,)
+    assert gate[:10].max() == 0.0 and gate[-10:].max() == 0.0  # silence → rest pose
+    assert gate[18:27].min() == 1.0  # sound → the network's motion, untouched
+    assert np.all(silence_gate(audio, 45, -np.inf) == 1.0)
+    quiet = np.full(hop * 10, 10 ** (-65 / 20) * np.sqrt(2), np.float32)  # -62 dBFS: on the -70…-60 ramp
+    assert 0.0 < silence_gate(quiet, 10, -60.0)[5] < 1.0
