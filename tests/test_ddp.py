@@ -74,6 +74,13 @@ def test_torchrun_two_processes(tmp_path):
         assert s["gathered_bool"] == [True, False, False]
         assert s["gathered_empty_ok"] == [[1, 2]]
 
+    # a distributed evaluation scores all ranks' clips: each rank held half, both report the
+    # metrics of the whole set, equal to one process scoring everything
+    for s in seen:
+        assert set(s["metrics_sharded"]) == set(s["metrics_single"])
+        for key, value in s["metrics_single"].items():
+            assert s["metrics_sharded"][key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+
 
 def test_helpers_in_a_single_process():
     import torch
@@ -137,7 +144,14 @@ def _worker(data_root: Path, run: Path, side: Path) -> None:
     assert gathered.dtype == np.float32
     flags = avsdist.gather_arrays(np.array([rank == 0] + [False] * rank))
     empty = avsdist.gather_arrays(np.array([[1, 2]] if rank == 0 else np.zeros((0, 2), dtype=np.int64)))
+    from avs.evaluation import gesture_metrics
+    from clips_fixture import make_clips
+
+    full = make_clips()
+    shard = make_clips(rank=dist.get_rank(), world=dist.get_world_size())
+    sharded_metrics = gesture_metrics(shard)
     dist.destroy_process_group()
+    single_metrics = gesture_metrics(full)  # no process group any more: this rank alone, all clips
 
     per_epoch = len(seen) // 2
     (side / f"rank{rank}.json").write_text(json.dumps({
@@ -146,6 +160,8 @@ def _worker(data_root: Path, run: Path, side: Path) -> None:
         "gathered": gathered.tolist(),
         "gathered_bool": flags.tolist(),
         "gathered_empty_ok": empty.tolist(),
+        "metrics_sharded": sharded_metrics,
+        "metrics_single": single_metrics,
     }))
 
 

@@ -92,6 +92,29 @@ def _beat_scores(pred: np.ndarray, audio: np.ndarray, fps: float, sample_rate: i
     return {f"bc_beat_sigma{BC_SIGMA_S:g}s": float(np.mean(bc)), "beat_align_aist_sigma3f": float(np.mean(ba))}
 
 
+def gather_clips(clips: GestureClips, pred: np.ndarray | None = None) -> tuple[GestureClips, np.ndarray | None]:
+    """Under a distributed evaluation, every rank's clips (and prediction) concatenated in rank order.
+
+    Fréchet distances, beat scores and PCK must see all clips, not one rank's shard
+    (shared/specs/metrics.md). Outside ``torchrun`` (no process group) nothing changes and torch
+    is not imported.
+    """
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return clips, pred
+    from dataclasses import replace
+
+    from avs.distributed import gather_arrays, is_distributed
+
+    if not is_distributed():
+        return clips, pred
+    audio = gather_arrays(np.ascontiguousarray(clips.audio)) if clips.audio is not None else None
+    gathered = replace(clips, pred=gather_arrays(np.ascontiguousarray(clips.pred)),
+                       gt=gather_arrays(np.ascontiguousarray(clips.gt)), audio=audio)
+    return gathered, (gather_arrays(np.ascontiguousarray(pred)) if pred is not None else None)
+
+
 def gesture_metrics(clips: GestureClips, pred: np.ndarray | None = None,
                     reference_features: np.ndarray | None = None) -> dict[str, float]:
     """Score a prediction of ``clips`` (default ``clips.pred``) against ``clips.gt``.
@@ -102,11 +125,13 @@ def gesture_metrics(clips: GestureClips, pred: np.ndarray | None = None,
         diversity, mean over clips, pixels), ``lip_sync_error`` (when ``clips.lips``), and the
         Fréchet distance named ``clips.feature_metric`` (when ``clips.features``) between the
         prediction's and the ground truth's features (``reference_features`` reuses the latter).
-        Directions: :data:`GESTURE_DIRECTIONS`.
+        Directions: :data:`GESTURE_DIRECTIONS`. Under ``torchrun`` every rank passes its shard and
+        gets the metrics of all ranks' clips (:func:`gather_clips`).
 
     Raises:
         AvsError: shapes that differ, NaN, empty sets.
     """
+    clips, pred = gather_clips(clips, pred)
     clips.check()
     pred = clips.pred if pred is None else np.asarray(pred, np.float32)
     if pred.shape != clips.gt.shape:
