@@ -187,3 +187,34 @@ def test_bad_pairs_are_one_line_errors(fn):
         fn(np.full((4, 5), np.nan), np.zeros((4, 5)), *args)
     with pytest.raises(AvsError, match="empty"):
         fn(np.zeros((0, 5)), np.zeros((0, 5)), *args)
+
+
+# ---------------------------------------------------------------- keypoint extras
+
+def test_l2_px_and_lip_sync_error():
+    from avs.metrics import l2_px, lip_sync_error
+
+    gt = np.zeros((1, 2, 3, 2))
+    pred = gt.copy()
+    pred[0, :, 2] = [3.0, 4.0]  # one of 3 keypoints 5 px off in both frames
+    assert l2_px(pred, gt) == pytest.approx(5 / 3)
+    # lips = keypoints 0 (upper) and 1 (lower); gt opening 0 → 10 px, prediction 5 → 5 px
+    gt[0, 1, 1, 1], pred[0, 0, 1, 1], pred[0, 1, 1, 1] = 10.0, 5.0, 5.0
+    expected = np.mean([abs(5 - 0), abs(5 - 10)]) / (10 + 1e-4)
+    assert lip_sync_error(pred, gt, 0, 1) == pytest.approx(expected)
+    closed = np.zeros((1, 4, 3, 2))
+    assert lip_sync_error(closed, closed, 0, 1) == 0.0  # a mouth that never opens is no error
+    with pytest.raises(AvsError, match="invalid"):
+        lip_sync_error(pred, gt, 0, 0)
+
+
+def test_negative_lr_milestones_count_from_the_end_and_never_fire_before_the_start():
+    from avs.train import learning_rate_factor
+
+    # SDT: 100 epochs, ×0.1 after epochs 90 and 98
+    assert learning_rate_factor([-10, -2], 0.1, 100, 90) == 1.0
+    assert learning_rate_factor([-10, -2], 0.1, 100, 91) == pytest.approx(0.1)
+    assert learning_rate_factor([-10, -2], 0.1, 100, 99) == pytest.approx(0.01)
+    # a 2-epoch run: both milestones fall before the start and never fire
+    assert learning_rate_factor([-10, -2], 0.1, 2, 1) == 1.0
+    assert learning_rate_factor([-10, -2], 0.1, 2, 2) == 1.0

@@ -101,8 +101,8 @@ def learning_rate_factor(milestones: Any, gamma: float, epochs: int, epoch: int)
     """
     passed = 0
     for m in milestones or ():
-        m = int(m)
-        if (epochs + m if m < 0 else m) <= epoch - 1:
+        at = epochs + int(m) if int(m) < 0 else int(m)
+        if 0 < at <= epoch - 1:  # a milestone at or before the start never fires (as MultiStepLR)
             passed += 1
     return float(gamma) ** passed
 
