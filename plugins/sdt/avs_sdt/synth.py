@@ -1,0 +1,451 @@
+"""A small, learnable SDT data set made from real speech (``avs data synth sdt DIR``).
+
+The audio is real: the LibriVox recordings in the repository's ``examples/`` folder, augmented
+(time-stretch, pitch-shift, gain, noise; ``librosa.effects``). The poses are synthetic: a fixed,
+documented function of the audio, :func:`audio_to_pose`, drives a full 137-keypoint OpenPose
+figure (body, 70-point face, two 21-point hands) with confidences. A model that learns the mapping
+from mel spectrogram to pose beats the mean pose on held-out speech; it says nothing about real
+gestures.
+
+Two speakers with different styles (:data:`SPEAKERS`) hear the same recordings, augmented the
+same way, so the audio does not tell them apart: ``speaker_a`` is large and right-handed (its
+right arm rises with loudness, its head nods with pitch), ``speaker_b`` is smaller, left-handed,
+rests with its hands together in front and tilts its head on syllable onsets. Each augmented
+recording also gets a random *posture* (forearms held higher or lower, hands more open or closed)
+that lasts for all its clips and cannot be heard. Speaker style and posture are what templates
+can capture. The lips open with loudness (face #62/#66, the lip-sync error's points).
+
+Written in the SDT layout (see :mod:`avs_sdt.data`): ``<root>/<speaker>/processed_137.csv`` plus
+one ``.npz`` per 64-frame clip (stride 5 frames) with ``pose`` (64, 3, 137) float32 (x, y pixels,
+confidence) and ``audio`` (68266,) float32 at 16 kHz, and a ``README.txt``.
+
+Splits: with two or more recordings the last one (``librivox_0890.wav`` with the bundled samples)
+is held out: ``dev`` and ``test`` are different augmentations of it (each with fresh postures),
+``train`` never hears it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from avs.audio import load_audio
+from avs.errors import AvsError
+from avs_sdt.data import FPS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES
+from avs_sdt.keypoints import NUM_OPENPOSE
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+"""The repository's ``examples/`` folder (this file is ``plugins/sdt/avs_sdt/synth.py``)."""
+STRIDE_FRAMES = 5
+"""Frames between the starts of consecutive clips (the reference's ``FPS // 3``)."""
+TRAIN_VARIANTS = 16
+"""Augmented versions of each training recording, per speaker (the first is unmodified)."""
+EVAL_VARIANTS = 3
+"""Augmented versions of the held-out recording in each of dev and test, per speaker."""
+FEATURE_HOP = 160
+"""Audio feature hop in samples (100 frames/s)."""
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one synthetic speaker moves (pixels, degrees; angles from straight down, "out" = away
+    from the body's midline, "up" = the forearm turning inwards and upwards).
+
+    Attributes:
+        neck: (x, y) neck position on a 1280×720 frame.
+        shoulder: half the shoulder width; upper_arm, forearm: bone lengths; face: face width;
+        hand: hand length (wrist to middle fingertip).
+        lead: the arm that rises with loudness, ``right`` or ``left`` (the person's).
+        rest_out, rest_up: upper-arm and forearm angles at rest.
+        lead_out, lead_up: extra angles of the lead arm at full loudness.
+        other_out, other_up: extra angles of the other arm at a full onset "flick".
+        nod: head rotation per unit of pitch (degrees); tilt: per unit of flick.
+    """
+
+    neck: tuple[float, float]
+    shoulder: float
+    upper_arm: float
+    forearm: float
+    face: float
+    hand: float
+    lead: str
+    rest_out: float
+    rest_up: float
+    lead_out: float
+    lead_up: float
+    other_out: float
+    other_up: float
+    nod: float
+    tilt: float
+
+
+SPEAKERS: dict[str, Style] = {
+    "speaker_a": Style(neck=(640.0, 250.0), shoulder=130.0, upper_arm=140.0, forearm=125.0, face=78.0, hand=62.0,
+                       lead="right", rest_out=10.0, rest_up=20.0, lead_out=30.0, lead_up=85.0, other_out=12.0,
+                       other_up=55.0, nod=9.0, tilt=0.0),
+    "speaker_b": Style(neck=(600.0, 285.0), shoulder=100.0, upper_arm=110.0, forearm=98.0, face=64.0, hand=50.0,
+                       lead="left", rest_out=5.0, rest_up=50.0, lead_out=22.0, lead_up=70.0, other_out=6.0,
+                       other_up=35.0, nod=2.0, tilt=7.0),
+}
+"""The two synthetic speakers."""
+
+POSTURE_UP_DEG = 6.0
+"""A posture's forearm elevation offset per unit (postures are uniform in [−1, 1])."""
+POSTURE_OPEN = 0.15
+"""A posture's hand-openness offset per unit."""
+NOISE_PX = {"body": 0.5, "face": 0.15, "hand": 0.4}
+"""Gaussian keypoint noise σ in pixels."""
+LOW_CONFIDENCE_RATE = 0.004
+"""Fraction of hand keypoints reported with confidence 0.05 and a jittered (σ 8 px) position."""
+
+
+def default_sources() -> list[Path]:
+    """Every ``.wav`` in the repository's ``examples/`` folder, sorted by name."""
+    return sorted(EXAMPLES_DIR.glob("*.wav")) if EXAMPLES_DIR.is_dir() else []
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One audio variant: time-stretch ``rate`` (>1 faster), pitch shift in semitones, gain in dB,
+    white noise at ``snr_db`` (None: none)."""
+
+    rate: float = 1.0
+    semitones: float = 0.0
+    gain_db: float = 0.0
+    snr_db: float | None = None
+
+    def apply(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """(N,) float32 16 kHz → (M,) float32 16 kHz augmented (M ≈ N / rate), clipped to [−1, 1]."""
+        import librosa
+
+        y = np.asarray(audio, dtype=np.float32)
+        if self.rate != 1.0:
+            y = librosa.effects.time_stretch(y, rate=self.rate)
+        if self.semitones != 0.0:
+            y = librosa.effects.pitch_shift(y, sr=SAMPLE_RATE, n_steps=self.semitones)
+        y = y * np.float32(10.0 ** (self.gain_db / 20.0))
+        if self.snr_db is not None:
+            rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
+            y = y + rng.normal(0.0, rms * 10.0 ** (-self.snr_db / 20.0), y.shape).astype(np.float32)
+        return np.clip(y, -1.0, 1.0).astype(np.float32)
+
+
+def random_augmentation(rng: np.random.Generator) -> Augmentation:
+    """Rate 0.85–1.15, ±3 semitones, −6…+4 dB, noise at 25–45 dB SNR."""
+    return Augmentation(rate=float(rng.uniform(0.85, 1.15)), semitones=float(rng.uniform(-3.0, 3.0)),
+                        gain_db=float(rng.uniform(-6.0, 4.0)), snr_db=float(rng.uniform(25.0, 45.0)))
+
+
+def audio_features(audio: np.ndarray) -> dict[str, np.ndarray]:
+    """The three drives of :func:`audio_to_pose`, one value per pose frame (15 fps).
+
+    Computed with librosa at 100 frames/s, smoothed with a Gaussian of σ = 40 ms, sampled at the
+    centre of each pose frame ``(i + 0.5) / 15`` s:
+
+    - ``loudness`` in [0, 1]: RMS level (25 ms frames) in dBFS mapped linearly −45 dB → 0,
+      −18 dB → 1, clipped;
+    - ``flick`` in [0, 1): onset strength above 1, leaky-integrated with a 200 ms time constant,
+      then ``1 − exp(−x)``: jumps at syllable onsets and decays;
+    - ``pitch`` in [−1, 1]: YIN f0 (65–400 Hz) in octaves relative to 150 Hz, clipped, gated by
+      voicing (loudness smoothstep 0.3 → 0.55), 0 in silence.
+
+    Args:
+        audio: (N,) float32 mono at 16 kHz.
+
+    Returns:
+        name → (T,) float64, T = floor(15 · N / 16000).
+    """
+    import librosa
+    from scipy.ndimage import gaussian_filter1d
+    from scipy.signal import lfilter
+
+    y = np.asarray(audio, dtype=np.float32)
+    sr, hop = SAMPLE_RATE, FEATURE_HOP
+    rms = librosa.feature.rms(y=y, frame_length=400, hop_length=hop)[0]
+    loud = np.clip((20.0 * np.log10(rms + 1e-5) + 45.0) / 27.0, 0.0, 1.0)
+    onset = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_mels=64, fmax=7500.0)
+    decay = np.exp(-1.0 / (0.2 * sr / hop))
+    flick = 1.0 - np.exp(-3.0 * lfilter([1.0 - decay], [1.0, -decay], np.maximum(onset - 1.0, 0.0)))
+    f0 = librosa.yin(y, fmin=65.0, fmax=400.0, sr=sr, frame_length=1024, hop_length=hop)
+    n = min(len(loud), len(onset), len(f0))
+    loud, flick, f0 = loud[:n], flick[:n], f0[:n]
+    gate = np.clip((loud - 0.3) / 0.25, 0.0, 1.0)
+    pitch = np.clip(np.log2(f0 / 150.0), -1.0, 1.0) * gate * gate * (3.0 - 2.0 * gate)
+    t_feat = np.arange(n) * hop / sr
+    t_pose = (np.arange(int(FPS * len(y)) // sr) + 0.5) / FPS
+    return {name: np.interp(t_pose, t_feat, gaussian_filter1d(np.asarray(x, np.float64), sigma=4.0))
+            for name, x in (("loudness", loud), ("flick", flick), ("pitch", pitch))}
+
+
+# --------------------------------------------------------------------------- the figure
+
+
+def _unit(angle_deg: np.ndarray) -> np.ndarray:
+    """(T,) angles from straight down (+y), counter-clockwise on screen → (T, 2) unit vectors."""
+    a = np.deg2rad(angle_deg)
+    return np.stack([np.sin(a), np.cos(a)], axis=-1)
+
+
+def face_template() -> np.ndarray:
+    """The 70 face points in face units (width 1, x right, y down, origin at the nose tip #30),
+    lips closed: jaw 0–16, brows 17–26, nose 27–35, eyes 36–47, outer lips 48–59, inner lips
+    60–67, pupils 68–69 (OpenPose's face layout)."""
+    pts = np.zeros((70, 2))
+    t = np.linspace(0.0, np.pi, 17)
+    pts[0:17] = np.stack([-0.5 * np.cos(t), -0.18 + 0.62 * np.sin(t)], axis=-1)
+    for start, side in ((17, -1.0), (22, 1.0)):
+        xs = np.linspace(0.4, 0.08, 5) if side < 0 else np.linspace(0.08, 0.4, 5)
+        pts[start : start + 5] = np.stack([side * xs if side < 0 else xs,
+                                           -0.42 - 0.05 * np.sin(np.linspace(0, np.pi, 5))], axis=-1)
+    pts[27:31] = np.stack([np.zeros(4), np.linspace(-0.34, 0.0, 4)], axis=-1)
+    pts[31:36] = np.stack([np.linspace(-0.12, 0.12, 5), 0.07 - 0.02 * np.sin(np.linspace(0, np.pi, 5))], axis=-1)
+    ring = np.deg2rad([180, 135, 45, 0, -45, -135])  # outer corner, upper x2, inner corner, lower x2
+    for start, cx, order in ((36, -0.2, 1.0), (42, 0.2, -1.0)):
+        ang = ring if order > 0 else np.pi - ring[[3, 2, 1, 0, 5, 4]]
+        pts[start : start + 6] = np.stack([cx + 0.08 * np.cos(ang), -0.24 - 0.035 * np.sin(ang)], axis=-1)
+    outer = np.deg2rad(np.linspace(180, -180, 13)[:-1])  # 48 left corner, over the top, back under
+    pts[48:60] = np.stack([0.2 * np.cos(outer), 0.25 - 0.07 * np.sin(outer)], axis=-1)
+    inner = np.deg2rad([180, 135, 90, 45, 0, -45, -90, -135])
+    pts[60:68] = np.stack([0.13 * np.cos(inner), 0.25 - 0.012 * np.sin(inner)], axis=-1)
+    pts[68] = pts[36:42].mean(axis=0)
+    pts[69] = pts[42:48].mean(axis=0)
+    return pts
+
+
+_FACE = face_template()
+_LOWER_LIP_POINTS = [55, 56, 57, 58, 59, 65, 66, 67]
+_JAW_WEIGHTS = np.clip(1.0 - np.abs(np.arange(17) - 8) / 5.0, 0.0, 1.0)
+# finger bone lengths as fractions of the hand length, thumb first (knuckle, then 3 joints)
+_FINGERS = ((0.25, 0.2, 0.16, 0.13), (0.42, 0.2, 0.13, 0.11), (0.43, 0.22, 0.14, 0.11),
+            (0.41, 0.2, 0.13, 0.1), (0.38, 0.16, 0.1, 0.09))
+
+
+def _hand(wrist: np.ndarray, axis_deg: np.ndarray, spread: np.ndarray, side: float, length: float) -> np.ndarray:
+    """(T, 21, 2): OpenPose hand points (0 wrist, then thumb … little, 4 each) around ``wrist``.
+
+    ``axis_deg`` (T,) is the hand's direction, ``spread`` (T,) in [0, 1] fans the fingers out and
+    uncurls them, ``side`` +1 for the right hand and −1 for the left (mirror).
+    """
+    t = wrist.shape[0]
+    out = np.zeros((t, 21, 2))
+    out[:, 0] = wrist
+    step = 6.0 + 10.0 * spread
+    curl = 5.0 + 20.0 * (1.0 - spread)
+    for f, bones in enumerate(_FINGERS):
+        direction = axis_deg + side * ((f - 2) * step + (-12.0 if f == 0 else 0.0))
+        point = wrist
+        for j, frac in enumerate(bones):
+            bend = direction + side * curl * j * (0.5 if f == 0 else 1.0)
+            point = point + frac * length * _unit(bend)
+            out[:, 1 + 4 * f + j] = point
+    return out
+
+
+def audio_to_pose(audio: np.ndarray, style: Style, posture: tuple[float, float],
+                  rng: np.random.Generator | None = None) -> np.ndarray:
+    """THE synthetic ground truth: speech → 137 OpenPose keypoints with confidence, 15 fps.
+
+    Drives (:func:`audio_features`): loudness L, onset flick F, pitch P, per pose frame.
+
+    - Arms: shoulders sit ``shoulder`` px either side of the neck, 15 px lower. Upper arms swing
+      out by ``rest_out`` (+ ``lead_out``·L for the lead arm, + ``other_out``·F for the other);
+      forearms turn in and up by ``rest_up`` + posture[0]·6° (+ ``lead_up``·L, or ``other_up``·F).
+    - Hands: 21 points at each wrist; the lead hand turns with pitch (30·P degrees) and opens with
+      loudness, the other opens with the flick; posture[1] opens or closes both (±0.15).
+    - Head: the nose tip sits 0.95 face widths above the neck; the head rotates about the neck by
+      ``nod``·P + ``tilt``·F degrees. Face: the 70-point template scaled to ``face`` px; the lips
+      part by (0.015 + 0.2·L)·face px (the lower lip and jaw drop), so face #62/#66 follow loudness.
+    - The legs stand still below the hips with confidence 0.4; the feet are undetected (0, 0, conf 0).
+    - Confidences: body 0.85, face 0.75, hands 0.6 (± 0.05); noise σ: body 0.5 px, face 0.15 px,
+      hands 0.4 px; 0.4 % of hand points get confidence 0.05 and an 8 px jitter (treated as missing
+      by the statistics).
+
+    Args:
+        audio: (N,) float32 mono at 16 kHz.
+        style: the speaker (:data:`SPEAKERS`).
+        posture: (forearm elevation, hand openness), each in [−1, 1], constant over a recording.
+        rng: noise source; None means no noise (confidences exact).
+
+    Returns:
+        (T, 3, 137) float32: x, y in pixels and confidence, T = floor(15 · N / 16000).
+    """
+    feat = audio_features(audio)
+    loud, flick, pitch = feat["loudness"], feat["flick"], feat["pitch"]
+    t = loud.shape[0]
+    kp = np.zeros((t, NUM_OPENPOSE, 2))
+    conf = np.zeros((t, NUM_OPENPOSE))
+    neck = np.broadcast_to(np.asarray(style.neck, dtype=np.float64), (t, 2))
+    kp[:, 1] = neck
+    up_bias, open_bias = POSTURE_UP_DEG * posture[0], POSTURE_OPEN * posture[1]
+    for side, arm, hand_start in ((+1.0, (2, 3, 4), 116), (-1.0, (5, 6, 7), 95)):  # person's right, left
+        is_lead = (side > 0) == (style.lead == "right")
+        drive = loud if is_lead else flick
+        out_deg = style.rest_out + (style.lead_out if is_lead else style.other_out) * drive
+        up_deg = style.rest_up + up_bias + (style.lead_up if is_lead else style.other_up) * drive
+        shoulder = neck + np.stack([-side * style.shoulder * np.ones(t), np.full(t, 15.0)], axis=-1)
+        elbow = shoulder + style.upper_arm * _unit(-side * out_deg)
+        fore = side * up_deg
+        wrist = elbow + style.forearm * _unit(fore)
+        kp[:, arm[0]], kp[:, arm[1]], kp[:, arm[2]] = shoulder, elbow, wrist
+        axis = fore + side * (30.0 * pitch if is_lead else 0.0)
+        spread = np.clip((loud if is_lead else flick) + open_bias, 0.0, 1.0)
+        kp[:, hand_start : hand_start + 21] = _hand(wrist, axis, spread, side, style.hand)
+    # head: face template, lips parted by loudness, rotated about the neck
+    opening = (0.015 + 0.2 * loud)[:, None]
+    face = np.broadcast_to(_FACE, (t, 70, 2)).copy()
+    face[:, _LOWER_LIP_POINTS, 1] += opening
+    face[:, 0:17, 1] += 0.5 * opening * _JAW_WEIGHTS
+    face[:, 62, 1] -= 0.1 * opening[:, 0]
+    face = face * style.face + np.array([0.0, -0.95 * style.face])  # relative to the neck
+    head = np.concatenate([face, face[:, [30, 68, 69]], face[:, [0, 16]]], axis=1)  # + nose, eyes, ears
+    angle = np.deg2rad(style.nod * pitch + style.tilt * flick)
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    head = np.stack([c * head[..., 0] - s * head[..., 1], s * head[..., 0] + c * head[..., 1]], axis=-1) + neck[:, None]
+    kp[:, 25:95] = head[:, :70]
+    kp[:, 0], kp[:, 15], kp[:, 16], kp[:, 17], kp[:, 18] = (head[:, 70], head[:, 71], head[:, 72],
+                                                            head[:, 73], head[:, 74])
+    # lower body: hips, still legs; feet undetected
+    hip = neck + np.array([0.0, 2.2 * style.shoulder])
+    for idx, dx, dy in ((8, 0, 0), (9, -0.55, 0), (12, 0.55, 0), (10, -0.6, 1.5), (13, 0.6, 1.5),
+                        (11, -0.6, 3.0), (14, 0.6, 3.0)):
+        kp[:, idx] = hip + style.shoulder * np.array([dx, dy])
+    conf[:, 0:19] = 0.85
+    conf[:, 8:15] = 0.4
+    conf[:, 17:19] = 0.6
+    conf[:, 25:95] = 0.75
+    conf[:, 95:137] = 0.6
+    if rng is not None:
+        for sl, sigma in ((np.r_[0:19], NOISE_PX["body"]), (np.r_[25:95], NOISE_PX["face"]),
+                          (np.r_[95:137], NOISE_PX["hand"])):
+            kp[:, sl] += rng.normal(0.0, sigma, kp[:, sl].shape)
+        conf[:, :19] += rng.uniform(-0.05, 0.05, conf[:, :19].shape)
+        conf[:, 25:] += rng.uniform(-0.05, 0.05, conf[:, 25:].shape)
+        bad = rng.random((t, 42)) < LOW_CONFIDENCE_RATE
+        hands = kp[:, 95:137]
+        hands[bad] += rng.normal(0.0, 8.0, (int(bad.sum()), 2))
+        conf[:, 95:137][bad] = 0.05
+    kp[:, 19:25] = 0.0
+    conf[:, 19:25] = 0.0
+    return np.concatenate([kp.swapaxes(1, 2), conf[:, None, :]], axis=1).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _clips(audio: np.ndarray, pose: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(start frame, (64, 3, 137) pose, (68266,) audio) for every clip of 64 frames, stride 5."""
+    out = []
+    for start in range(0, pose.shape[0] - WINDOW_FRAMES + 1, STRIDE_FRAMES):
+        s0 = int(start * SAMPLE_RATE / FPS)
+        chunk = audio[s0 : s0 + WINDOW_SAMPLES]
+        if chunk.size < WINDOW_SAMPLES:
+            chunk = np.pad(chunk, (0, WINDOW_SAMPLES - chunk.size))
+        out.append((start, pose[start : start + WINDOW_FRAMES], chunk.astype(np.float32)))
+    return out
+
+
+def _plan(sources: list[Path], rng: np.random.Generator, train_variants: int,
+          eval_variants: int) -> list[tuple[str, str, Path, Augmentation, tuple[float, float]]]:
+    """(speaker, split, source, augmentation, posture) for every recording variant."""
+    plan = []
+    train_sources = sources[:-1] if len(sources) >= 2 else sources
+    for speaker in SPEAKERS:
+        for src in train_sources:
+            for v in range(train_variants):
+                aug = Augmentation() if v == 0 else random_augmentation(rng)
+                plan.append((speaker, "train", src, aug, tuple(rng.uniform(-1.0, 1.0, 2))))
+        for split in ("dev", "test"):
+            for v in range(eval_variants):
+                aug = Augmentation() if (split == "dev" and v == 0) else random_augmentation(rng)
+                plan.append((speaker, split, sources[-1], aug, tuple(rng.uniform(-1.0, 1.0, 2))))
+    return plan
+
+
+def synthesize(root: str | Path, cfg: Any = None, seed: int = 0, sources: list[Path] | None = None,
+               train_variants: int = TRAIN_VARIANTS, eval_variants: int = EVAL_VARIANTS) -> str:
+    """Write the synthetic data set to ``root`` (which must not exist, or be an empty folder).
+
+    Everything is written into a temporary folder beside ``root`` and renamed at the end, so a
+    failure leaves nothing behind.
+
+    Args:
+        root: output folder.
+        cfg: unused (the signature of ``Method.synthesize_data``).
+        seed: seeds the augmentations, postures and keypoint noise; the same seed gives the same files.
+        sources: speech recordings (any format :func:`avs.audio.load_audio` reads, each ≥ 5 s);
+            default: every ``.wav`` in the repository's ``examples/``.
+        train_variants: augmented versions of each training recording per speaker.
+        eval_variants: augmented versions of the held-out recording per speaker in each of dev and test.
+
+    Returns:
+        a one-line summary with the number of clips per split.
+
+    Raises:
+        AvsError: ``root`` is a file or a non-empty folder; no recordings; one too short.
+    """
+    root = Path(root)
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise AvsError(f"{root} already exists and is not an empty folder; choose a new path")
+    sources = sorted(Path(s) for s in (sources if sources is not None else default_sources()))
+    if not sources:
+        raise AvsError(f"no speech recordings to build from: {EXAMPLES_DIR} has no .wav files")
+    if train_variants < 1 or eval_variants < 1:
+        raise AvsError("train_variants and eval_variants must be at least 1")
+    audios = {}
+    for src in sources:
+        audios[src] = load_audio(src, SAMPLE_RATE)
+        if audios[src].size < round(WINDOW_SAMPLES * 1.17):
+            raise AvsError(f"{src} is too short: synthesis needs at least {WINDOW_FRAMES / FPS * 1.17:.1f} s of "
+                           "speech per recording")
+    rng = np.random.default_rng(seed)
+    plan = _plan(sources, rng, train_variants, eval_variants)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
+    counts = {"train": 0, "dev": 0, "test": 0}
+    try:
+        rows: dict[str, list[dict[str, str]]] = {s: [] for s in SPEAKERS}
+        for number, (speaker, split, src, aug, posture) in enumerate(plan):
+            audio = aug.apply(audios[src], rng)
+            pose = audio_to_pose(audio, SPEAKERS[speaker], posture, rng)
+            interval = f"{src.stem}-v{number:03d}"
+            (tmp / speaker / "clips" / "npz").mkdir(parents=True, exist_ok=True)
+            for start, pose_clip, audio_clip in _clips(audio, pose):
+                rel = f"clips/npz/{interval}-{start:04d}-{start + WINDOW_FRAMES:04d}.npz"
+                with open(tmp / speaker / rel, "wb") as fh:
+                    np.savez(fh, pose=pose_clip, audio=audio_clip)
+                rows[speaker].append({
+                    "dataset": split, "start": str(start), "end": str(start + WINDOW_FRAMES),
+                    "interval_id": interval, "pose_fn": rel, "audio_fn": src.name, "video_fn": "",
+                    "speaker": speaker,
+                })
+                counts[split] += 1
+        for speaker, speaker_rows in rows.items():
+            with open(tmp / speaker / "processed_137.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(speaker_rows[0]))
+                writer.writeheader()
+                writer.writerows(speaker_rows)
+        note = (f"dev/test: held-out recording {sources[-1].name}" if len(sources) >= 2 else
+                "dev/test: unseen augmentations of the training audio (only one recording; not held out)")
+        (tmp / "README.txt").write_text(
+            "Synthetic Speech Drives Templates data set (avs data synth sdt), SDT speaker layout.\n"
+            f"Speakers: {', '.join(SPEAKERS)}; sources: {', '.join(s.name for s in sources)}; seed {seed}; {note}.\n"
+            f"Clips: train {counts['train']}, dev {counts['dev']}, test {counts['test']}.\n\n"
+            + (__doc__ or "") + "\nPoses are a fixed function of the audio (avs_sdt.synth.audio_to_pose):\n\n"
+            + (audio_to_pose.__doc__ or ""),
+            encoding="utf-8",
+        )
+        if root.exists():
+            root.rmdir()  # empty, checked above
+        os.replace(tmp, root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return (f"{sum(counts.values())} clips of 64 frames from {len(SPEAKERS)} speakers: train {counts['train']}, "
+            f"dev {counts['dev']}, test {counts['test']} ({note})")
