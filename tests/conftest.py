@@ -29,11 +29,15 @@ def fixture_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
     They are installed with pip as a user would install a third-party plugin, into a
     target folder that tests put on ``sys.path``/``PYTHONPATH`` (the venv stays clean).
     """
+    import shutil
+
     target = tmp_path_factory.mktemp("site")
+    sources = tmp_path_factory.mktemp("fixture-sources")
     for name in ("avs-wave", "avs-broken"):
+        source = shutil.copytree(FIXTURES / name, sources / name)  # pip builds in place: keep the repo clean
         subprocess.run(
             [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-             "--no-index", "--target", str(target), str(FIXTURES / name)],
+             "--no-index", "--target", str(target), str(source)],
             check=True, capture_output=True,
         )
     return target

@@ -262,3 +262,21 @@ def test_bad_training_state_is_an_avs_error(tmp_path):
     torch.save({"format": 1, "x": Evil()}, tmp_path / "evil.pt")
     with pytest.raises(AvsError, match="cannot be read"):
         load_training_state(tmp_path / "evil.pt")
+
+
+def test_export_checkpoint_halves_and_applies_overrides(tmp_path):
+    import numpy as np
+
+    from avs.checkpoint import export_checkpoint, load_checkpoint, save_checkpoint
+    from avs.config import build_config
+    from toy_method import build_generator, make_method
+
+    method = make_method()
+    cfg = build_config(method.config_class)
+    source = save_checkpoint(tmp_path / "full.safetensors", build_generator(cfg).state_dict(), method=method,
+                             cfg=cfg, stats={"mean": np.arange(3, dtype=np.float32)}, extra={"epoch": 7})
+    out = export_checkpoint(method, source, tmp_path / "half.safetensors", ["train.seed=5"])
+    assert out.stat().st_size < source.stat().st_size
+    exported = load_checkpoint(out, method)
+    assert exported.config["train"]["seed"] == 5 and exported.meta["epoch"] == 7
+    assert np.array_equal(exported.stats["mean"], np.arange(3, dtype=np.float32))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -393,3 +393,27 @@ def load_training_state(path: str | Path) -> TrainingState:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise AvsError(f"training state {path} is incomplete: {exc}") from None
+
+
+def export_checkpoint(method: Method, source: str | Path, target: str | Path, overrides: Sequence[str] = (),
+                      half: bool = True) -> Path:
+    """Re-save a training checkpoint compactly (fp16 by default), e.g. to bundle it with a plugin.
+
+    Args:
+        method: the method the checkpoint belongs to.
+        source: a checkpoint written by the trainer (``best.safetensors``).
+        target: the file to write (atomically).
+        overrides: ``key=value`` changes written into the saved config (e.g. a path the bundled
+            model should use at predict time).
+        half: store float tensors as fp16 (integer buffers stay as they are).
+
+    Raises:
+        AvsError: as :func:`load_checkpoint`; a bad override.
+    """
+    from avs.config import build_config
+
+    ckpt = load_checkpoint(source, method)
+    cfg = build_config(method.config_class, overrides=list(overrides), base=ckpt.config)
+    extra = {k: v for k, v in ckpt.meta.items() if k in ("epoch", "step", "metrics")}
+    return save_checkpoint(Path(target), ckpt.state_dict, method=method, cfg=cfg, stats=ckpt.stats, extra=extra,
+                           half=half)

@@ -22,6 +22,39 @@ from avs.errors import AvsError
 from avs.motion import Motion
 from avs.protocols import Batch, Dataset, Discriminator, Generator, Renderer, Stats
 
+
+class lazy:  # noqa: N801 - used like a function: build_generator=lazy("pkg.model:build_generator")
+    """A factory that imports ``"package.module:function"`` only when it is first called.
+
+    Plugins register their factories with it so that importing the plugin's entry module (what
+    ``avs plugins`` does) never imports torch or the plugin's heavy modules.
+
+    Raises:
+        ValueError: a target not of the form ``module:attribute`` (a plugin author's error).
+        AvsError: when called, if the module cannot be imported or has no such attribute.
+    """
+
+    def __init__(self, target: str) -> None:
+        module, sep, attr = target.partition(":")
+        if not sep or not module or not attr:
+            raise ValueError(f"lazy target must be 'module:attribute', got {target!r}")
+        self.module, self.attr = module, attr
+        self._fn: Callable[..., Any] | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._fn is None:
+            import importlib
+
+            try:
+                self._fn = getattr(importlib.import_module(self.module), self.attr)
+            except (ImportError, AttributeError) as exc:
+                raise AvsError(f"cannot load {self.module}:{self.attr}: {exc}") from None
+        return self._fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"lazy({self.module}:{self.attr})"
+
+
 TASKS = ("gesture-2d", "face-blendshape", "face-3dmm", "face-image")
 """Known task names; ``avs benchmark`` groups methods by task."""
 

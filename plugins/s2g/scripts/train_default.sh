@@ -15,7 +15,7 @@ $BIN/avs data synth s2g "$WORK/data" --seed 0
 $BIN/avs train s2g --data "$WORK/data" --out "$WORK/run" $PRESET \
     train.epochs="$EPOCHS" train.iterations_per_epoch="$ITERS" train.batch_size=16 \
     train.lr_g=1e-3 train.lr_d=1e-3 train.checkpoint_every=100
-$BIN/python plugins/s2g/scripts/export_checkpoint.py "$WORK/run/best.safetensors" \
+$BIN/python scripts/export_checkpoint.py s2g "$WORK/run/best.safetensors" \
     plugins/s2g/avs_s2g/checkpoints/default.safetensors
 $BIN/avs evaluate s2g --data "$WORK/data" --checkpoint plugins/s2g/avs_s2g/checkpoints/default.safetensors \
     --json "$WORK/eval_test.json"

@@ -6,9 +6,8 @@ Importing this module is cheap: no torch. Every factory imports its module when 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from avs.method import Method
+from avs.method import Method, lazy
 from avs.plugins import hookimpl
 from avs_sdt import __version__
 from avs_sdt.config import SDTConfig
@@ -18,90 +17,6 @@ PAPER = (
     "ICCV 2021. Reference code: https://github.com/ShenhanQian/SpeechDrivesTemplates"
 )
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default.safetensors"
-
-
-def _generator(cfg: Any) -> Any:
-    from avs_sdt.model import build_generator
-
-    return build_generator(cfg)
-
-
-def _discriminator(cfg: Any) -> Any:
-    from avs_sdt.model import build_discriminator
-
-    return build_discriminator(cfg)
-
-
-def _compute_stats(cfg: Any, root: Path) -> Any:
-    from avs_sdt.data import compute_stats
-
-    return compute_stats(cfg, root)
-
-
-def _dataset(cfg: Any, root: Path, split: str, stats: Any) -> Any:
-    from avs_sdt.data import SDTDataset
-
-    return SDTDataset(root, split, stats, cfg)
-
-
-def _generator_loss(G: Any, D: Any, batch: Any, cfg: Any) -> Any:
-    from avs_sdt.recipe import generator_loss
-
-    return generator_loss(G, D, batch, cfg)
-
-
-def _discriminator_loss(G: Any, D: Any, batch: Any, cfg: Any) -> Any:
-    from avs_sdt.recipe import discriminator_loss
-
-    return discriminator_loss(G, D, batch, cfg)
-
-
-def _validate(G: Any, batch: Any, cfg: Any) -> Any:
-    from avs_sdt.recipe import validate
-
-    return validate(G, batch, cfg)
-
-
-def _predict(G: Any, audio: Any, cfg: Any, stats: Any) -> Any:
-    from avs_sdt.inference import predict
-
-    return predict(G, audio, cfg, stats)
-
-
-def _evaluate(G: Any, dataset: Any, cfg: Any, stats: Any) -> Any:
-    from avs_sdt.inference import evaluate
-
-    return evaluate(G, dataset, cfg, stats)
-
-
-def _predict_clips(G: Any, dataset: Any, cfg: Any, stats: Any) -> Any:
-    from avs_sdt.inference import predict_clips
-
-    return predict_clips(G, dataset, cfg, stats)
-
-
-def _renderer(cfg: Any, stats: Any) -> Any:
-    from avs_sdt.render import build_renderer
-
-    return build_renderer(cfg, stats)
-
-
-def _render_examples(G: Any, dataset: Any, cfg: Any, stats: Any, n: int, out_dir: Path) -> Any:
-    from avs_sdt.render import render_examples
-
-    return render_examples(G, dataset, cfg, stats, n, out_dir)
-
-
-def _synthesize(root: Path, cfg: Any, seed: int) -> str:
-    from avs_sdt.synth import synthesize
-
-    return synthesize(root, cfg, seed)
-
-
-def _import_weights(reference: Path, cfg: Any, data_root: Path | None) -> Any:
-    from avs_sdt.importer import import_weights
-
-    return import_weights(reference, cfg, data_root)
 
 
 def sdt_method() -> Method:
@@ -116,24 +31,24 @@ def sdt_method() -> Method:
         config_class=SDTConfig,
         sample_rate=16000,
         fps=15.0,
-        build_generator=_generator,
-        build_discriminator=_discriminator,
-        compute_stats=_compute_stats,
-        build_dataset=_dataset,
-        generator_loss=_generator_loss,
-        discriminator_loss=_discriminator_loss,
-        validate=_validate,
-        predict=_predict,
-        build_renderer=_renderer,
-        evaluate=_evaluate,
+        build_generator=lazy("avs_sdt.model:build_generator"),
+        build_discriminator=lazy("avs_sdt.model:build_discriminator"),
+        compute_stats=lazy("avs_sdt.data:compute_stats"),
+        build_dataset=lazy("avs_sdt.data:build_dataset"),
+        generator_loss=lazy("avs_sdt.recipe:generator_loss"),
+        discriminator_loss=lazy("avs_sdt.recipe:discriminator_loss"),
+        validate=lazy("avs_sdt.recipe:validate"),
+        predict=lazy("avs_sdt.inference:predict"),
+        build_renderer=lazy("avs_sdt.render:build_renderer"),
+        evaluate=lazy("avs_sdt.inference:evaluate"),
         metric_directions={"l1": False, "l2_px": False, "lip_sync_error": False, "ftd": False,
                            "ftd_mu_logvar": False},
-        synthesize_data=_synthesize,
+        synthesize_data=lazy("avs_sdt.synth:synthesize"),
         default_checkpoint=DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None,
         val_key="l1",
-        import_weights=_import_weights,
-        render_examples=_render_examples,
-        predict_clips=_predict_clips,
+        import_weights=lazy("avs_sdt.importer:import_weights"),
+        render_examples=lazy("avs_sdt.render:render_examples"),
+        predict_clips=lazy("avs_sdt.inference:predict_clips"),
     )
 
 

@@ -18,11 +18,11 @@ $BIN/avs data synth sdt "$WORK/data" --seed 0
 $BIN/avs train sdt variant=pose-vae --data "$WORK/data" --out "$WORK/pose_vae" $PRESET \
     train.epochs=${VAE_EPOCHS:-40} train.iterations_per_epoch=20 train.batch_size=32 train.lr_g=1e-3 \
     "train.lr_milestones=[-5]" train.checkpoint_every=0
-$BIN/python plugins/sdt/scripts/export_checkpoint.py "$WORK/pose_vae/best.safetensors" "$OUT/pose_vae.safetensors"
+$BIN/python scripts/export_checkpoint.py sdt "$WORK/pose_vae/best.safetensors" "$OUT/pose_vae.safetensors"
 # shellcheck disable=SC2086
 $BIN/avs train sdt variant=sdt-bp --data "$WORK/data" --out "$WORK/sdt_bp" $PRESET \
     train.epochs=${EPOCHS:-16} train.iterations_per_epoch=${ITERS:-30} train.batch_size=16 train.lr_g=1e-3 \
     "train.lr_milestones=[-3]" train.checkpoint_every=0
-$BIN/python plugins/sdt/scripts/export_checkpoint.py "$WORK/sdt_bp/best.safetensors" "$OUT/default.safetensors" \
+$BIN/python scripts/export_checkpoint.py sdt "$WORK/sdt_bp/best.safetensors" "$OUT/default.safetensors" \
     pose_vae_checkpoint=bundled
 $BIN/avs evaluate sdt --data "$WORK/data" --split test --json "$WORK/eval_test.json" pca_plot="$WORK/templates_pca.png"
