@@ -20,21 +20,16 @@ parameters not used for training (less honest; said in the summary).
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from avs.audio import load_audio
 from avs.errors import AvsError
+from avs.synth import SpeechAugmentation, load_speech_sources, random_augmentation, staged_directory
 from avs_s2g.data import FPS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES
 from avs_s2g.skeleton import NUM_KEYPOINTS, keypoints_to_flat, left_finger, right_finger
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
 """The repository's ``examples/`` folder (this file is ``plugins/s2g/avs_s2g/synth.py``)."""
 SPEAKER = "synth"
 """``speaker`` column value of every row."""
@@ -56,43 +51,6 @@ FINGER_SEGMENTS = ((14.0, 11.0, 9.0, 7.0), (24.0, 11.0, 8.0, 7.0), (25.0, 12.0, 
                    (24.0, 11.0, 8.0, 6.0), (22.0, 9.0, 7.0, 6.0))
 KEYPOINT_NOISE_PX = 1.0
 FEATURE_HOP = 160  # 100 feature frames per second, as the log-mel front-end
-
-
-def default_sources() -> list[Path]:
-    """Every ``.wav`` in the repository's ``examples/`` folder, sorted by name."""
-    return sorted(EXAMPLES_DIR.glob("*.wav")) if EXAMPLES_DIR.is_dir() else []
-
-
-@dataclass(frozen=True)
-class Augmentation:
-    """One audio variant: time-stretch ``rate`` (>1 faster), pitch shift in semitones, gain in dB,
-    added white noise at ``snr_db`` (None: no noise)."""
-
-    rate: float = 1.0
-    semitones: float = 0.0
-    gain_db: float = 0.0
-    snr_db: float | None = None
-
-    def apply(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """(N,) float32 16 kHz → (M,) float32 16 kHz augmented (M ≈ N / rate), clipped to [-1, 1]."""
-        import librosa
-
-        y = np.asarray(audio, dtype=np.float32)
-        if self.rate != 1.0:
-            y = librosa.effects.time_stretch(y, rate=self.rate)
-        if self.semitones != 0.0:
-            y = librosa.effects.pitch_shift(y, sr=SAMPLE_RATE, n_steps=self.semitones)
-        y = y * np.float32(10.0 ** (self.gain_db / 20.0))
-        if self.snr_db is not None:
-            rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
-            y = y + rng.normal(0.0, rms * 10.0 ** (-self.snr_db / 20.0), y.shape).astype(np.float32)
-        return np.clip(y, -1.0, 1.0).astype(np.float32)
-
-
-def random_augmentation(rng: np.random.Generator) -> Augmentation:
-    """Rate 0.85–1.15, ±3 semitones, −6…+4 dB, noise at 25–45 dB SNR."""
-    return Augmentation(rate=float(rng.uniform(0.85, 1.15)), semitones=float(rng.uniform(-3.0, 3.0)),
-                        gain_db=float(rng.uniform(-6.0, 4.0)), snr_db=float(rng.uniform(25.0, 45.0)))
 
 
 def _smoothstep(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -246,17 +204,17 @@ def _windows(audio: np.ndarray, pose: np.ndarray) -> list[tuple[int, np.ndarray,
 
 
 def _plan(sources: list[Path], rng: np.random.Generator,
-          train_variants: int, eval_variants: int) -> tuple[list[tuple[str, Path, Augmentation]], bool]:
+          train_variants: int, eval_variants: int) -> tuple[list[tuple[str, Path, SpeechAugmentation]], bool]:
     """(split, source, augmentation) for every variant, and whether dev/test audio is held out."""
-    plan: list[tuple[str, Path, Augmentation]] = []
+    plan: list[tuple[str, Path, SpeechAugmentation]] = []
     held_out = len(sources) >= 2
     train_sources = sources[:-1] if held_out else sources
     for src in train_sources:
-        plan.append(("train", src, Augmentation()))
+        plan.append(("train", src, SpeechAugmentation()))
         plan.extend(("train", src, random_augmentation(rng)) for _ in range(train_variants - 1))
     eval_source = sources[-1]
     for split in ("dev", "test"):
-        first = [Augmentation()] if (held_out and split == "dev") else []
+        first = [SpeechAugmentation()] if (held_out and split == "dev") else []
         augs = first + [random_augmentation(rng) for _ in range(eval_variants - len(first))]
         plan.extend((split, eval_source, aug) for aug in augs)
     return plan, held_out
@@ -282,26 +240,15 @@ def synthesize(root: str | Path, cfg: Any = None, seed: int = 0, sources: list[P
         AvsError: ``root`` is a file or a non-empty folder; no sources; a source too short for a window.
     """
     root = Path(root)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise AvsError(f"{root} already exists and is not an empty folder; choose a new path")
-    sources = sorted(Path(s) for s in (sources if sources is not None else default_sources()))
-    if not sources:
-        raise AvsError(f"no speech recordings to build from: {EXAMPLES_DIR} has no .wav files")
     if train_variants < 1 or eval_variants < 1:
         raise AvsError("train_variants and eval_variants must be at least 1")
     rng = np.random.default_rng(seed)
-    audios = {}
-    for src in sources:
-        audios[src] = load_audio(src, SAMPLE_RATE)
-        if audios[src].size < round(WINDOW_FRAMES * SAMPLE_RATE / FPS * 1.15):
-            raise AvsError(f"{src} is too short: synthesis needs at least "
-                           f"{WINDOW_FRAMES / FPS * 1.15:.1f} s of speech per recording")
+    audios = load_speech_sources(sources, SAMPLE_RATE, WINDOW_FRAMES / FPS * 1.15)
+    sources = list(audios)
     plan, held_out = _plan(sources, rng, train_variants, eval_variants)
 
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     counts = {"train": 0, "dev": 0, "test": 0}
-    try:
+    with staged_directory(root) as tmp:
         (tmp / "npz").mkdir()
         rows = []
         for number, (split, src, aug) in enumerate(plan):
@@ -332,11 +279,5 @@ def synthesize(root: str | Path, cfg: Any = None, seed: int = 0, sources: list[P
             + (audio_to_pose.__doc__ or ""),
             encoding="utf-8",
         )
-        if root.exists():
-            root.rmdir()  # empty, checked above
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return (f"{sum(counts.values())} windows of 64 frames: train {counts['train']}, "
             f"dev {counts['dev']}, test {counts['test']} ({note})")

@@ -12,6 +12,7 @@ import pytest
 
 from avs.config import build_config
 from avs.errors import AvsError
+from avs.synth import default_speech_sources
 from avs_s2g.config import S2GConfig
 from avs_s2g.data import (
     MEL_FRAMES,
@@ -24,7 +25,7 @@ from avs_s2g.data import (
     to_neck_relative,
 )
 from avs_s2g.skeleton import EDGE_COLORS, EDGES, NON_NECK_FLAT, flat_to_keypoints, keypoints_to_flat
-from avs_s2g.synth import default_sources, synthesize
+from avs_s2g.synth import synthesize
 
 
 def _cfg(speaker: str = ""):
@@ -187,7 +188,7 @@ def test_synthesize_refuses_non_empty_folder(tmp_path: Path) -> None:
 
 def test_synthesize_small_and_deterministic(tmp_path: Path) -> None:
     """One variant per split is enough to check the layout and that a seed fixes the output."""
-    sources = default_sources()
+    sources = default_speech_sources()
     assert [p.name for p in sources] == ["librivox_0870.wav", "librivox_0890.wav"]
     (tmp_path / "empty").mkdir()
     summary = synthesize(tmp_path / "empty", None, 3, sources, train_variants=1, eval_variants=1)

@@ -27,21 +27,17 @@ is held out: ``dev`` and ``test`` are different augmentations of it (each with f
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from avs.audio import load_audio
 from avs.errors import AvsError
+from avs.synth import SpeechAugmentation, load_speech_sources, random_augmentation, staged_directory
 from avs_sdt.data import FPS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES
 from avs_sdt.keypoints import NUM_OPENPOSE
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
 """The repository's ``examples/`` folder (this file is ``plugins/sdt/avs_sdt/synth.py``)."""
 STRIDE_FRAMES = 5
 """Frames between the starts of consecutive clips (the reference's ``FPS // 3``)."""
@@ -104,43 +100,6 @@ NOISE_PX = {"body": 0.5, "face": 0.15, "hand": 0.4}
 """Gaussian keypoint noise σ in pixels."""
 LOW_CONFIDENCE_RATE = 0.004
 """Fraction of hand keypoints reported with confidence 0.05 and a jittered (σ 8 px) position."""
-
-
-def default_sources() -> list[Path]:
-    """Every ``.wav`` in the repository's ``examples/`` folder, sorted by name."""
-    return sorted(EXAMPLES_DIR.glob("*.wav")) if EXAMPLES_DIR.is_dir() else []
-
-
-@dataclass(frozen=True)
-class Augmentation:
-    """One audio variant: time-stretch ``rate`` (>1 faster), pitch shift in semitones, gain in dB,
-    white noise at ``snr_db`` (None: none)."""
-
-    rate: float = 1.0
-    semitones: float = 0.0
-    gain_db: float = 0.0
-    snr_db: float | None = None
-
-    def apply(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """(N,) float32 16 kHz → (M,) float32 16 kHz augmented (M ≈ N / rate), clipped to [−1, 1]."""
-        import librosa
-
-        y = np.asarray(audio, dtype=np.float32)
-        if self.rate != 1.0:
-            y = librosa.effects.time_stretch(y, rate=self.rate)
-        if self.semitones != 0.0:
-            y = librosa.effects.pitch_shift(y, sr=SAMPLE_RATE, n_steps=self.semitones)
-        y = y * np.float32(10.0 ** (self.gain_db / 20.0))
-        if self.snr_db is not None:
-            rms = float(np.sqrt(np.mean(y.astype(np.float64) ** 2)))
-            y = y + rng.normal(0.0, rms * 10.0 ** (-self.snr_db / 20.0), y.shape).astype(np.float32)
-        return np.clip(y, -1.0, 1.0).astype(np.float32)
-
-
-def random_augmentation(rng: np.random.Generator) -> Augmentation:
-    """Rate 0.85–1.15, ±3 semitones, −6…+4 dB, noise at 25–45 dB SNR."""
-    return Augmentation(rate=float(rng.uniform(0.85, 1.15)), semitones=float(rng.uniform(-3.0, 3.0)),
-                        gain_db=float(rng.uniform(-6.0, 4.0)), snr_db=float(rng.uniform(25.0, 45.0)))
 
 
 def audio_features(audio: np.ndarray) -> dict[str, np.ndarray]:
@@ -352,18 +311,18 @@ def _clips(audio: np.ndarray, pose: np.ndarray) -> list[tuple[int, np.ndarray, n
 
 
 def _plan(sources: list[Path], rng: np.random.Generator, train_variants: int,
-          eval_variants: int) -> list[tuple[str, str, Path, Augmentation, tuple[float, float]]]:
+          eval_variants: int) -> list[tuple[str, str, Path, SpeechAugmentation, tuple[float, float]]]:
     """(speaker, split, source, augmentation, posture) for every recording variant."""
     plan = []
     train_sources = sources[:-1] if len(sources) >= 2 else sources
     for speaker in SPEAKERS:
         for src in train_sources:
             for v in range(train_variants):
-                aug = Augmentation() if v == 0 else random_augmentation(rng)
+                aug = SpeechAugmentation() if v == 0 else random_augmentation(rng)
                 plan.append((speaker, "train", src, aug, tuple(rng.uniform(-1.0, 1.0, 2))))
         for split in ("dev", "test"):
             for v in range(eval_variants):
-                aug = Augmentation() if (split == "dev" and v == 0) else random_augmentation(rng)
+                aug = SpeechAugmentation() if (split == "dev" and v == 0) else random_augmentation(rng)
                 plan.append((speaker, split, sources[-1], aug, tuple(rng.uniform(-1.0, 1.0, 2))))
     return plan
 
@@ -391,25 +350,14 @@ def synthesize(root: str | Path, cfg: Any = None, seed: int = 0, sources: list[P
         AvsError: ``root`` is a file or a non-empty folder; no recordings; one too short.
     """
     root = Path(root)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise AvsError(f"{root} already exists and is not an empty folder; choose a new path")
-    sources = sorted(Path(s) for s in (sources if sources is not None else default_sources()))
-    if not sources:
-        raise AvsError(f"no speech recordings to build from: {EXAMPLES_DIR} has no .wav files")
     if train_variants < 1 or eval_variants < 1:
         raise AvsError("train_variants and eval_variants must be at least 1")
-    audios = {}
-    for src in sources:
-        audios[src] = load_audio(src, SAMPLE_RATE)
-        if audios[src].size < round(WINDOW_SAMPLES * 1.17):
-            raise AvsError(f"{src} is too short: synthesis needs at least {WINDOW_FRAMES / FPS * 1.17:.1f} s of "
-                           "speech per recording")
+    audios = load_speech_sources(sources, SAMPLE_RATE, WINDOW_SAMPLES * 1.17 / SAMPLE_RATE)
+    sources = list(audios)
     rng = np.random.default_rng(seed)
     plan = _plan(sources, rng, train_variants, eval_variants)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
     counts = {"train": 0, "dev": 0, "test": 0}
-    try:
+    with staged_directory(root) as tmp:
         rows: dict[str, list[dict[str, str]]] = {s: [] for s in SPEAKERS}
         for number, (speaker, split, src, aug, posture) in enumerate(plan):
             audio = aug.apply(audios[src], rng)
@@ -441,11 +389,5 @@ def synthesize(root: str | Path, cfg: Any = None, seed: int = 0, sources: list[P
             + (audio_to_pose.__doc__ or ""),
             encoding="utf-8",
         )
-        if root.exists():
-            root.rmdir()  # empty, checked above
-        os.replace(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return (f"{sum(counts.values())} clips of 64 frames from {len(SPEAKERS)} speakers: train {counts['train']}, "
             f"dev {counts['dev']}, test {counts['test']} ({note})")
