@@ -1,0 +1,201 @@
+"""Configuration of the emotalk method: dataclasses only, no torch (imported on the CLI's start-up path).
+
+Defaults are the reference's shapes (psyai-net/EmoTalk_release ``model.py``, ``demo.py``): two
+wav2vec2-large encoders, a 512 + 256 + 32 + 32 = 832-wide one-layer transformer decoder with 4 heads,
+ALiBi period 30. :data:`SMALL_PRESET` is the CPU-sized variant of the bundled checkpoint.
+
+Prediction controls sit at the top level, so a user types ``avs predict emotalk a.wav emotion=happy
+level=1 person=3``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from avs.config import TrainConfig
+
+
+@dataclass
+class ModelConfig:
+    """Network shapes.
+
+    Attributes:
+        encoder: wav2vec2 shape of both audio encoders: ``large`` (the reference's: hidden 1024,
+            24 layers, 16 heads, feed-forward 4096, 7 conv layers of 512 channels) or ``small``
+            (hidden 128, 2 layers, 4 heads, feed-forward 256, conv layers of 32 channels).
+        content_encoder_path: a local folder with a pretrained wav2vec2 (``config.json`` + weights),
+            e.g. a download of ``jonatasgrosman/wav2vec2-large-xlsr-53-english``; loaded with
+            ``from_pretrained(local_files_only=True)`` and then its shape wins over ``encoder``.
+            Empty: random initialisation.
+        emotion_encoder_path: the same for the emotion encoder (reference:
+            ``r-f/wav2vec-english-speech-emotion-recognition``; only its wav2vec2 part is loaded).
+        freeze_feature_encoder: keep the CNN feature encoders fixed (the reference does, since they
+            are pretrained).
+        normalize_audio: standardise each waveform to zero mean and unit variance over its samples
+            (the reference's ``Wav2Vec2Processor`` with ``do_normalize``).
+        num_emotions: classes of the emotion head (8 RAVDESS emotions).
+        content_dim: width of the content features fed to the decoder (reference 512).
+        emotion_dim: width of the emotion features concatenated to the decoder input (reference 256).
+        level_dim: width of the level embedding (reference 32).
+        person_dim: width of the person embedding (reference 32).
+        heads: attention heads of the decoder (reference 4); the decoder width
+            ``content_dim + emotion_dim + level_dim + person_dim`` must be a multiple of it.
+        period: period of the ALiBi target bias in frames (reference 30 = 1 s).
+        dropout: dropout of the decoder layer (PyTorch's default 0.1, as in the reference).
+        prototype_momentum: momentum of the per-emotion running means of the emotion features
+            that ``emotion=<name>`` uses at prediction (ours; the reference has no such switch).
+    """
+
+    encoder: str = "large"
+    content_encoder_path: str = ""
+    emotion_encoder_path: str = ""
+    freeze_feature_encoder: bool = True
+    normalize_audio: bool = True
+    num_emotions: int = 8
+    content_dim: int = 512
+    emotion_dim: int = 256
+    level_dim: int = 32
+    person_dim: int = 32
+    heads: int = 4
+    period: int = 30
+    dropout: float = 0.1
+    prototype_momentum: float = 0.05
+
+
+@dataclass
+class LossConfig:
+    """Weights of the objective (paper Sec. 3.4; the weights were not published — ours).
+
+    Attributes:
+        w_cross: cross-reconstruction, both directions: content of A(c1,e2) + emotion of A(c2,e1)
+            → B(c1,e1), and content of A(c2,e1) + emotion of A(c1,e2) → B(c2,e2). MSE.
+        w_self: self-reconstruction of both inputs: A(c1,e2) → B(c1,e2) and A(c2,e1) → B(c2,e1). MSE.
+        w_velocity: MSE of frame-to-frame differences, over all four reconstructions.
+        w_emotion: cross-entropy of the emotion head against the emotion of its input.
+    """
+
+    w_cross: float = 1.0
+    w_self: float = 1.0
+    w_velocity: float = 0.5
+    w_emotion: float = 0.1
+
+
+@dataclass
+class DataConfig:
+    """How a 3D-ETF-style folder is split and labelled.
+
+    A data root with ``train/``, ``dev/``, ``test/`` sub-folders is split by folder. Otherwise all
+    clips under the root are split by RAVDESS actor with the two lists below (clips without RAVDESS
+    names go to ``train``).
+
+    Attributes:
+        dev_actors: RAVDESS actor numbers (1–24) of the dev split.
+        test_actors: RAVDESS actor numbers (1–24) of the test split.
+        default_level: level of clips without a RAVDESS name (e.g. HDTF).
+        default_person: person of clips without a RAVDESS name.
+        max_frames: clips without a RAVDESS name longer than this are cut into pieces of at most this
+            many frames (HDTF clips last minutes); paired RAVDESS clips are never cut.
+    """
+
+    dev_actors: list[int] = field(default_factory=list)
+    test_actors: list[int] = field(default_factory=list)
+    default_level: int = 1
+    default_person: int = 0
+    max_frames: int = 600
+
+
+@dataclass
+class InferConfig:
+    """Prediction: windowing and the reference demo's post-processing.
+
+    Attributes:
+        smooth: Savitzky–Golay filter (window 5, order 2) on every channel (reference ``demo.py``).
+        blinks: replace eyeBlinkLeft/Right (channels 8, 9) by scripted 7-frame blinks every 60–180
+            frames (reference ``demo.py``; our own blink profiles).
+        blink_seed: seed of the blink script, so a prediction is reproducible.
+        clip: clip the output to [0, 1], the range of ARKit weights (ours; the network has no output
+            activation).
+        window_frames: frames per network call for long audio (at most 20 s by default).
+        overlap_frames: frames shared by neighbouring windows, cross-faded.
+        emotion_audio: optional speech file whose emotion to use (the paper's cross-reconstruction:
+            content from the input, emotion from this clip); overrides ``emotion``.
+    """
+
+    smooth: bool = True
+    blinks: bool = True
+    blink_seed: int = 0
+    clip: bool = True
+    window_frames: int = 600
+    overlap_frames: int = 30
+    emotion_audio: str = ""
+
+
+@dataclass
+class RenderConfig:
+    """Preview video of the 2-D face.
+
+    Attributes:
+        height: frame height in pixels.
+        width: frame width in pixels.
+    """
+
+    height: int = 512
+    width: int = 512
+
+
+@dataclass
+class EvalConfig:
+    """``avs evaluate emotalk`` options.
+
+    Attributes:
+        rig: a ``.npz`` blendshape rig (``neutral`` (V, 3), ``deltas`` (52, V, 3), ``lip_indices``,
+            ``eye_indices``) to compute LVE and EVE in its vertex units; empty: coefficient-space
+            errors only.
+        max_pairs: content/emotion pairs scored for the cross-reconstruction error (a fixed subset).
+    """
+
+    rig: str = ""
+    max_pairs: int = 500
+
+
+def _reference_train() -> TrainConfig:
+    # A reproduction of EmoTalk trained with Adam 1e-4 for 80 epochs at batch 1; we batch by padding.
+    return TrainConfig(epochs=80, iterations_per_epoch=0, batch_size=8, lr_g=1e-4, lr_d=1e-4, checkpoint_every=10)
+
+
+@dataclass
+class EmoTalkConfig:
+    """Everything the emotalk method reads; model defaults are the reference's shapes.
+
+    Attributes:
+        emotion: ``auto`` (the emotion encoder reads it from the audio) or one of the 8 RAVDESS
+            emotions (neutral, calm, happy, sad, angry, fearful, disgust, surprised).
+        level: emotion level, 0 (normal) or 1 (strong; the reference demo's default).
+        person: speaking style, 0–23 (one per RAVDESS actor; the reference demo uses 0).
+    """
+
+    emotion: str = "auto"
+    level: int = 1
+    person: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    infer: InferConfig = field(default_factory=InferConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    train: TrainConfig = field(default_factory=_reference_train)
+
+
+SMALL_PRESET: list[str] = [
+    "model.encoder=small",
+    "model.content_dim=128",
+    "model.emotion_dim=64",
+    "model.freeze_feature_encoder=false",
+]
+"""Overrides for the CPU-sized network of the bundled checkpoint.
+
+Small wav2vec2 encoders (hidden 128, 2 layers, 32-channel CNN), trained from scratch (so their CNNs are
+not frozen), and a decoder of 128 + 64 + 32 + 32 = 256 channels: about 1.5 M parameters instead of 640 M.
+Use as ``avs train emotalk model.encoder=small model.content_dim=128 model.emotion_dim=64
+model.freeze_feature_encoder=false``.
+"""

@@ -1,0 +1,135 @@
+"""Export formats (npy, Live Link Face CSV, PNG, JSON) and the face renderer."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from avs.errors import AvsError
+from avs.motion import Motion
+from avs.protocols import Renderer
+from avs_emotalk.arkit import ARKIT_NAMES, INDEX, LIVE_LINK_ORDER
+from avs_emotalk.export import (
+    export_motion,
+    live_link_header,
+    live_link_timecode,
+    read_live_link_csv,
+    write_live_link_csv,
+    write_plot,
+)
+from avs_emotalk.render import FaceRenderer, face_geometry
+
+
+def _motion(frames: int = 45) -> Motion:
+    rng = np.random.default_rng(0)
+    data = rng.uniform(0, 1, (frames, 52)).astype(np.float32)
+    probs = np.tile(np.eye(8, dtype=np.float32)[2], (frames, 1))
+    return Motion("blendshapes", data, 30.0, {"emotion_probs": probs})
+
+
+def test_live_link_layout(tmp_path) -> None:
+    motion = _motion(65)
+    path = write_live_link_csv(motion, tmp_path / "take.csv")
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft", "EyeLookDownLeft"]
+    assert rows[0][-1] == "TongueOut" and len(rows[0]) == 54 and len(rows) == 66
+    assert sorted(n.lower() for n in rows[0][2:]) == sorted(n.lower() for n in ARKIT_NAMES)
+    assert rows[1][:2] == ["00:00:00:00.000", "52"] and rows[31][0] == "00:00:01:00.000"
+    assert rows[65][0] == "00:00:02:04.000"
+    # values land under their names
+    assert float(rows[1][rows[0].index("JawOpen")]) == pytest.approx(motion.data[0, INDEX["jawOpen"]], abs=1e-6)
+    np.testing.assert_allclose(read_live_link_csv(path), motion.data, atol=1e-6)
+    assert live_link_header()[2:] == [n[0].upper() + n[1:] for n in LIVE_LINK_ORDER]
+    assert live_link_timecode(30 * 3600 + 30 * 61 + 7) == "01:01:01:07.000"
+
+
+def test_export_writes_four_files(tmp_path, small_cfg) -> None:
+    motion = _motion()
+    paths = export_motion(motion, tmp_path / "out" / "clip.mp4", small_cfg)
+    assert [p.suffix for p in paths] == [".npy", ".csv", ".png", ".json"]
+    np.testing.assert_array_equal(np.load(paths[0]), motion.data)
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[2].stat().st_size > 10_000
+    info = json.loads(paths[3].read_text())
+    assert info["frames"] == 45 and info["emotion_heard"]["emotion"] == "happy" and len(info["blendshapes"]) == 52
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["clip.csv", "clip.json", "clip.npy", "clip.png"]
+
+
+def test_export_refuses_other_motion_and_leaves_nothing(tmp_path) -> None:
+    bad = Motion("keypoints-2d", np.zeros((10, 49, 2), np.float32), 15.0)
+    with pytest.raises(AvsError, match=r"\(T, 52\)"):
+        export_motion(bad, tmp_path / "x.mp4")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_plot_leaves_no_file(tmp_path, monkeypatch) -> None:
+    from matplotlib.figure import Figure
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", boom)
+    with pytest.raises(RuntimeError):
+        write_plot(_motion(), tmp_path / "p.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_renderer_protocol_and_frame_count() -> None:
+    renderer = FaceRenderer((96, 128))
+    assert isinstance(renderer, Renderer)
+    frames = list(renderer.frames(_motion(17)))
+    assert len(frames) == 17 and all(f.shape == (96, 128, 3) and f.dtype == np.uint8 for f in frames)
+    with pytest.raises(AvsError, match="blendshapes"):
+        list(renderer.frames(Motion("keypoints-2d", np.zeros((3, 49, 2), np.float32), 15.0)))
+    with pytest.raises(AvsError, match="at least 64x64"):
+        FaceRenderer((32, 32))
+
+
+def _face(**weights: float) -> np.ndarray:
+    w = np.zeros(52, np.float32)
+    for name, value in weights.items():
+        w[INDEX[name]] = value
+    return w
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of pixels that differ between two frames."""
+    diff = np.abs(a.astype(int) - b.astype(int)).sum(-1) > 30
+    ys, xs = np.nonzero(diff)
+    return ys, xs
+
+
+def test_face_follows_the_curves() -> None:
+    """jawOpen, eyeBlink*, mouthSmile* and browInnerUp visibly move the right parts the right way."""
+    r = FaceRenderer((256, 256), label=False)
+    rest = r.draw(_face())
+    scale, (cx, cy) = r.scale, r.origin
+    to_y = lambda v: cy + v * scale  # noqa: E731
+
+    g0, g1 = face_geometry(_face()), face_geometry(_face(jawOpen=1.0))
+    assert g1["chin"][1] > g0["chin"][1] + 0.2 and g1["mouth"]["gap"] > 0.25
+    ys, _ = _changed(rest, r.draw(_face(jawOpen=1.0)))
+    assert ys.size > 500 and ys.max() > to_y(g0["chin"][1])  # the chin moved below its rest position
+
+    blink = r.draw(_face(eyeBlinkLeft=1.0))
+    ys, xs = _changed(rest, blink)
+    assert ys.size > 30 and xs.min() > cx  # the subject's left eye is on the image's right
+    iris = np.array([66, 112, 160])
+    right_half = (slice(None), slice(int(cx), None))
+    assert (np.abs(rest[right_half].astype(int) - iris).sum(-1) < 40).sum() > 20
+    assert (np.abs(blink[right_half].astype(int) - iris).sum(-1) < 40).sum() == 0  # iris hidden
+
+    smile = face_geometry(_face(mouthSmileLeft=1.0, mouthSmileRight=1.0))
+    assert (smile["mouth"]["corners"][:, 1] < g0["mouth"]["corners"][:, 1] - 0.08).all()  # corners up
+    ys, _ = _changed(rest, r.draw(_face(mouthSmileLeft=1.0, mouthSmileRight=1.0)))
+    assert ys.size > 50 and ys.min() > to_y(0.3)  # only the lower face changed
+
+    brow = face_geometry(_face(browInnerUp=1.0))
+    for side in ("left", "right"):
+        assert brow["brows"][side][0, 1] < g0["brows"][side][0, 1] - 0.1  # inner ends up
+        assert abs(brow["brows"][side][-1, 1] - g0["brows"][side][-1, 1]) < 1e-9  # outer ends stay
+    ys, _ = _changed(rest, r.draw(_face(browInnerUp=1.0)))
+    assert ys.size > 20 and ys.max() < to_y(-0.15)  # only the brow region changed
