@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from avs_sdt.config import SMALL_PRESET, SDTConfig
-from avs_sdt.model import build_generator
-from avs_sdt.recipe import generator_loss
 
 from avs.audio import load_audio, write_wav
 from avs.checkpoint import save_checkpoint
 from avs.config import build_config
 from avs.plugins import discover
 from avs.predict import predict_to_video
+from avs_sdt.config import SMALL_PRESET, SDTConfig
+from avs_sdt.model import build_generator
+from avs_sdt.recipe import generator_loss
 
 REPO = Path(__file__).resolve().parents[3]
 

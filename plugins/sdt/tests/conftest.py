@@ -36,9 +36,8 @@ def sdt_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def make_cfg(*overrides: str):
     """The sdt config with :data:`TINY` and ``overrides`` applied."""
-    from avs_sdt.config import SDTConfig
-
     from avs.config import build_config
+    from avs_sdt.config import SDTConfig
 
     return build_config(SDTConfig, overrides=[*TINY, *overrides])
 

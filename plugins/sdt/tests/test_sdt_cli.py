@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from avs_sdt.evaluation import BUNDLED_POSE_VAE
 from avs_sdt.plugin import DEFAULT_CHECKPOINT
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from avs.errors import AvsError
 from avs_sdt.data import (
     MEL_FRAMES,
     WINDOW_SAMPLES,
@@ -18,8 +20,6 @@ from avs_sdt.data import (
     split_pose,
 )
 from avs_sdt.keypoints import denormalise, reduce_to_121
-
-from avs.errors import AvsError
 
 
 def _copy(src: Path, tmp_path: Path) -> Path:

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from avs_sdt.config import SDTConfig
-from avs_sdt.importer import import_weights
 
 from avs.checkpoint import load_generator
 from avs.config import build_config
 from avs.errors import AvsError
 from avs.plugins import discover
+from avs_sdt.config import SDTConfig
+from avs_sdt.importer import import_weights
 
 W = 256  # the paper's width
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
+from avs.checkpoint import save_checkpoint
+from avs.errors import AvsError
+from avs.motion import Motion
+from avs.plugins import discover
 from avs_sdt.data import SDTDataset, compute_stats
 from avs_sdt.evaluation import ftd
 from avs_sdt.inference import (
@@ -18,11 +23,6 @@ from avs_sdt.inference import (
 from avs_sdt.keypoints import DROPPED_137, KEPT_137
 from avs_sdt.model import build_generator
 from avs_sdt.render import build_renderer, pair_frames
-
-from avs.checkpoint import save_checkpoint
-from avs.errors import AvsError
-from avs.motion import Motion
-from avs.plugins import discover
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +39,8 @@ def bp(sdt_root, cfg_factory_module):
 
 @pytest.fixture(scope="module")
 def cfg_factory_module():
-    from avs_sdt.config import SDTConfig
-
     from avs.config import build_config
+    from avs_sdt.config import SDTConfig
 
     def make(*overrides: str):
         return build_config(SDTConfig, overrides=["model.width=16", "pca_plot=", "ftd=false", *overrides])

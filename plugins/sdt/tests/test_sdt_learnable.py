@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from avs_sdt.data import SDTDataset, compute_stats
 from avs_sdt.inference import evaluate, mean_pose_baseline
 from avs_sdt.model import build_generator

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from avs.config import build_config
+from avs.errors import AvsError
 from avs_sdt.config import SMALL_PRESET, SDTConfig
 from avs_sdt.model import (
     ChannelNorm,
@@ -13,9 +16,6 @@ from avs_sdt.model import (
     build_discriminator,
     build_generator,
 )
-
-from avs.config import build_config
-from avs.errors import AvsError
 
 
 def _count(module: torch.nn.Module) -> int:

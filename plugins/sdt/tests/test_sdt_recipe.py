@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
+from avs.errors import AvsError
 from avs_sdt.data import SDTDataset, compute_stats
 from avs_sdt.model import build_discriminator, build_generator
 from avs_sdt.recipe import discriminator_loss, generator_loss, template_kl, vae_kl, validate
-
-from avs.errors import AvsError
 
 
 def _batch(dataset: SDTDataset, indices: list[int]) -> dict[str, torch.Tensor]:
