@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -32,3 +33,43 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def read_window_npz(path: str | Path, read_pose: Callable[[Path, Any], Any]) -> tuple[Any, Any]:
+    """Read one training window: an ``.npz`` with a ``pose`` (checked by the method) and ``audio``.
+
+    Never unpickles (``np.load`` with ``allow_pickle=False``).
+
+    Args:
+        path: the ``.npz`` file.
+        read_pose: the method's reader, ``(path, npz) -> pose array``; it raises AvsError for a
+            missing or malformed pose.
+
+    Returns:
+        ``(pose, audio)``: what ``read_pose`` returned, and the (N,) float32 audio, flattened.
+
+    Raises:
+        AvsError: unreadable or not an archive, no ``audio``, empty or non-finite audio, or what
+            ``read_pose`` raises.
+    """
+    import numpy as np
+
+    from avs.errors import AvsError
+
+    path = Path(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):
+            raise AvsError(f"{path} is not an .npz archive")
+        with data:
+            pose = read_pose(path, data)
+            if "audio" not in data.files:
+                raise AvsError(f"{path} has no 'audio' array (has: {', '.join(data.files)})")
+            audio = np.asarray(data["audio"], dtype=np.float32).reshape(-1)
+    except AvsError:
+        raise
+    except Exception as exc:
+        raise AvsError(f"cannot read {path}: {exc}") from None
+    if audio.size == 0 or not np.isfinite(audio).all():
+        raise AvsError(f"{path}: audio is empty or contains NaN or infinite values")
+    return pose, audio

@@ -24,6 +24,7 @@ import numpy as np
 
 from avs.audio import log_mel
 from avs.errors import AvsError
+from avs.io import read_window_npz
 from avs_s2g.skeleton import NUM_KEYPOINTS, POSE_DIM
 
 SAMPLE_RATE = 16000
@@ -170,21 +171,7 @@ def read_window(path: Path) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         AvsError: unreadable file, missing ``pose`` or ``audio``, wrong shapes, non-finite values.
     """
-    try:
-        data = np.load(path)
-        if not hasattr(data, "files"):
-            raise AvsError(f"{path} is not an .npz archive")
-        with data:
-            pose = read_pose(path, data)
-            if "audio" not in data.files:
-                raise AvsError(f"{path} has no 'audio' array (has: {', '.join(data.files)})")
-            audio = np.asarray(data["audio"], dtype=np.float32).reshape(-1)
-    except AvsError:
-        raise
-    except Exception as exc:
-        raise AvsError(f"cannot read {path}: {exc}") from None
-    if audio.size == 0 or not np.isfinite(audio).all():
-        raise AvsError(f"{path}: audio is empty or contains NaN or infinite values")
+    pose, audio = read_window_npz(path, read_pose)
     if audio.size >= WINDOW_SAMPLES:
         audio = audio[:WINDOW_SAMPLES]
     else:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from avs.errors import AvsError
+from avs.io import read_window_npz
 from avs_sdt.config import check_variant, resolve_hierarchical
 from avs_sdt.keypoints import (
     KEPT_137,
@@ -245,21 +246,7 @@ def read_clip(path: Path) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         AvsError: unreadable file, bad pose (see :func:`read_pose`), missing or non-finite audio.
     """
-    try:
-        data = np.load(path)
-        if not hasattr(data, "files"):
-            raise AvsError(f"{path} is not an .npz archive")
-        with data:
-            pose = read_pose(path, data)
-            if "audio" not in data.files:
-                raise AvsError(f"{path} has no 'audio' array (has: {', '.join(data.files)})")
-            audio = np.asarray(data["audio"], dtype=np.float32).reshape(-1)
-    except AvsError:
-        raise
-    except Exception as exc:
-        raise AvsError(f"cannot read {path}: {exc}") from None
-    if audio.size == 0 or not np.isfinite(audio).all():
-        raise AvsError(f"{path}: audio is empty or contains NaN or infinite values")
+    pose, audio = read_window_npz(path, read_pose)
     return pose, fit_audio(audio)
 
 
