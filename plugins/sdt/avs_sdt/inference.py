@@ -306,15 +306,21 @@ def ground_truth_pixels(dataset: Any, cfg: Any) -> np.ndarray:
 
 
 def _score(pred: np.ndarray, gt: np.ndarray, dataset: Any, cfg: Any, bundle: Any) -> dict[str, float]:
-    from avs.metrics import l2_px, lip_sync_error
+    from avs.evaluation import GestureClips, gesture_metrics
+    from avs.metrics import l2_px
     from avs_sdt.evaluation import ftd
 
     pred_px = decode(pred, dataset.stats, dataset.speaker_ids, cfg)
     gt_px = decode(gt, dataset.stats, dataset.speaker_ids, cfg)
+    clips = GestureClips(  # core's suite: PCK, beat consistency, diversity, lip-sync error
+        pred=pred_px.astype(np.float32), gt=gt_px.astype(np.float32), fps=FPS,
+        audio=np.stack([dataset.audio(i) for i in range(len(dataset))]), sample_rate=SAMPLE_RATE,
+        scored=list(range(pred_px.shape[2])), mean_pose=dataset.stats["mean_pose"][0], lips=(UPPER_LIP, LOWER_LIP),
+    )
     result = {
         "l1": float(np.abs(pred - gt).mean()),
         "l2_px": l2_px(pred_px, gt_px),
-        "lip_sync_error": lip_sync_error(pred_px, gt_px, UPPER_LIP, LOWER_LIP),
+        **gesture_metrics(clips),
     }
     if bundle is not None:
         result.update(ftd(bundle, pred_px, gt_px, [dataset.speakers[s] for s in dataset.speaker_ids]))
@@ -342,7 +348,9 @@ def evaluate(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) -> di
     Returns:
         ``l1`` (normalised units), ``l2_px`` (mean distance per keypoint and frame, pixels),
         ``lip_sync_error`` (fraction of the clip's largest ground-truth lip opening, keypoints 71/75),
-        and unless ``ftd=false`` (or for a pose VAE) ``ftd`` and ``ftd_mu_logvar``. With ``pca_plot``
+        core's gesture suite (:func:`avs.evaluation.gesture_metrics`: ``l1_px``, ``pck@0.1``/``pck@0.2``,
+        beat consistency, ``l1div_px``) over the 121 keypoints, and unless ``ftd=false`` (or for a
+        pose VAE) ``ftd`` and ``ftd_mu_logvar``. With ``pca_plot``
         set and templates present, the PCA plot of the templates is written there.
 
     Raises:

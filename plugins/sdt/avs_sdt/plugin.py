@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from avs.evaluation import GESTURE_DIRECTIONS
 from avs.method import Method, lazy
 from avs.plugins import hookimpl
 from avs_sdt import __version__
@@ -41,8 +42,7 @@ def sdt_method() -> Method:
         predict=lazy("avs_sdt.inference:predict"),
         build_renderer=lazy("avs_sdt.render:build_renderer"),
         evaluate=lazy("avs_sdt.inference:evaluate"),
-        metric_directions={"l1": False, "l2_px": False, "lip_sync_error": False, "ftd": False,
-                           "ftd_mu_logvar": False},
+        metric_directions={**GESTURE_DIRECTIONS, "l1": False, "l2_px": False, "ftd_mu_logvar": False},
         synthesize_data=lazy("avs_sdt.synth:synthesize"),
         default_checkpoint=DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None,
         val_key="l1",

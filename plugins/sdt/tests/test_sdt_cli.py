@@ -16,6 +16,10 @@ from avs_sdt.plugin import DEFAULT_CHECKPOINT
 REPO = Path(__file__).resolve().parents[3]
 
 
+GESTURE_SUITE = {"l1_px", "pck@0.1", "pck@0.2", "bc_beat_sigma0.3s", "beat_align_aist_sigma3f", "l1div_px"}
+"""Keys of core's gesture suite (avs.evaluation.gesture_metrics) that sdt's evaluate reports too."""
+
+
 def avs(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", COLUMNS="200")
     return subprocess.run([sys.executable, "-m", "avs.cli", *map(str, args)], capture_output=True, text=True,
@@ -68,6 +72,6 @@ def test_bundled_evaluate_with_ftd_videos_and_pca(sdt_root, tmp_path):
               cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     metrics = json.loads((tmp_path / "m.json").read_text())["metrics"]
-    assert set(metrics) == {"l1", "l2_px", "lip_sync_error", "ftd", "ftd_mu_logvar"}
+    assert set(metrics) == {"l1", "l2_px", "lip_sync_error", "ftd", "ftd_mu_logvar"} | GESTURE_SUITE
     assert len(list((tmp_path / "videos").glob("*.mp4"))) == 1
     assert (tmp_path / "sdt_templates_pca.png").is_file()

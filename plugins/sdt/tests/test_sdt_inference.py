@@ -24,6 +24,9 @@ from avs_sdt.keypoints import DROPPED_137, KEPT_137
 from avs_sdt.model import build_generator
 from avs_sdt.render import build_renderer, pair_frames
 
+GESTURE_SUITE = {"l1_px", "pck@0.1", "pck@0.2", "bc_beat_sigma0.3s", "beat_align_aist_sigma3f", "l1div_px"}
+"""Keys of core's gesture suite (avs.evaluation.gesture_metrics) that sdt's evaluate reports too."""
+
 
 @pytest.fixture(scope="module")
 def bp(sdt_root, cfg_factory_module):
@@ -132,7 +135,8 @@ def test_ftd_is_refused_without_a_pose_vae(bp, sdt_root):
     with pytest.raises(AvsError, match="pose VAE checkpoint not found"):
         evaluate(G, dev, _with(cfg, ftd=True, pose_vae_checkpoint="/nowhere/vae.safetensors"), stats)
     out = evaluate(G, dev, cfg, stats)  # ftd=false: the other metrics only
-    assert set(out) == {"l1", "l2_px", "lip_sync_error"}
+    assert set(out) == {"l1", "l2_px", "lip_sync_error"} | GESTURE_SUITE
+    assert 0.0 <= out["pck@0.1"] <= out["pck@0.2"] <= 1.0
 
 
 def test_evaluate_with_a_pose_vae_and_the_pca_plot(bp, sdt_root, tmp_path, cfg_factory_module):
@@ -147,7 +151,7 @@ def test_evaluate_with_a_pose_vae_and_the_pca_plot(bp, sdt_root, tmp_path, cfg_f
     eval_cfg = _with(cfg, ftd=True, pose_vae_checkpoint=str(path), pca_plot=str(plot))
     dev = SDTDataset(sdt_root, "dev", stats, cfg)
     out = evaluate(G, dev, eval_cfg, stats)
-    assert set(out) == {"l1", "l2_px", "lip_sync_error", "ftd", "ftd_mu_logvar"}
+    assert set(out) == {"l1", "l2_px", "lip_sync_error", "ftd", "ftd_mu_logvar"} | GESTURE_SUITE
     assert out["ftd"] > 0 and out["ftd_mu_logvar"] >= out["ftd"] * 0.5
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     base = mean_pose_baseline(dev, eval_cfg, stats)
