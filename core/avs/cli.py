@@ -8,6 +8,7 @@ that need them, so ``avs --help`` and ``avs plugins`` start fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,7 @@ def train_cmd(
     from avs.train import Trainer
 
     result = Trainer(method, cfg, data, run_dir, resume=resume is not None, console=console).fit()
-    if result is not None and getattr(result, "run_dir", None) is not None:
+    if os.environ.get("RANK", "0") == "0":  # under torchrun only rank 0 reports (its group is gone by now)
         console.print(f"run folder: {result.run_dir}")
 
 

@@ -420,10 +420,10 @@ class Trainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
-            G_train = DDP(G, device_ids=ids, broadcast_buffers=False)
+            G_train = DDP(G, device_ids=ids, forward_sync_buffers=False)
             if D is not None:
                 # D runs twice per D step (real, fake): no buffer broadcast between the calls
-                D_train = DDP(D, device_ids=ids, broadcast_buffers=False)
+                D_train = DDP(D, device_ids=ids, forward_sync_buffers=False)
 
         train_loader = self._train_loader(train_set)
         dev_loader = self._dev_loader(dev_set) if dev_set is not None else None
