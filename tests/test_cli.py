@@ -212,3 +212,19 @@ def test_info_shows_paper_defaults():
     assert result.returncode == 0, result.stderr
     assert "Ginosar" in result.stdout
     assert "width: 256" in result.stdout and "lr_g: 0.0001" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["s2g", "ref.pth", "out.safetensors"], "has no importer"),
+        (["sdt", "missing.pth", "out.safetensors"], "not found"),
+        (["sdt", "ref.pth", "out.txt"], ".safetensors"),
+        (["sdt", "ref.pth", "out.safetensors"], "ref.pth"),  # not a torch file at all
+    ],
+    ids=["method-without-importer", "missing-reference", "wrong-output-suffix", "corrupt-reference"],
+)
+def test_import_bad_input(workdir: Path, args: list[str], message: str):
+    (workdir / "ref.pth").write_bytes(b"this is not a checkpoint" * 20)
+    before = _files(workdir)
+    assert_clean_failure(run_cli("import", *args, cwd=workdir), message, workdir, before)

@@ -7,6 +7,7 @@ that need them, so ``avs --help`` and ``avs plugins`` start fast.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -36,7 +37,9 @@ err_console = Console(stderr=True)
 OVERRIDES_HELP = "Config overrides as key=value (e.g. train.epochs=3 model.width=64)."
 
 
+@functools.cache
 def _registry() -> Any:
+    """Discover the plugins once per process (plugin sub-commands and the command itself share it)."""
     from avs.plugins import discover
 
     return discover()

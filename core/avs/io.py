@@ -35,6 +35,39 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
             tmp.unlink()
 
 
+def npz_array(path: str | Path, key: str, npz: Any = None) -> Any:
+    """One named array of an ``.npz`` file as float32, never unpickling (``allow_pickle=False``).
+
+    Args:
+        path: the file (named in errors).
+        key: the array's name (e.g. ``pose``, ``audio``).
+        npz: the already opened archive, or None to open ``path`` here (and close it again).
+
+    Raises:
+        AvsError: unreadable or not an ``.npz`` archive, no array ``key``.
+    """
+    import numpy as np
+
+    from avs.errors import AvsError
+
+    path, data = Path(path), npz
+    try:
+        if data is None:
+            data = np.load(path, allow_pickle=False)
+        if not hasattr(data, "files"):
+            raise AvsError(f"{path} is not an .npz archive")
+        if key not in data.files:
+            raise AvsError(f"{path} has no {key!r} array (has: {', '.join(data.files)})")
+        return np.asarray(data[key], dtype=np.float32)
+    except AvsError:
+        raise
+    except Exception as exc:  # numpy/zipfile raise many types for a bad file
+        raise AvsError(f"cannot read {path}: {exc}") from None
+    finally:
+        if npz is None and hasattr(data, "close"):
+            data.close()
+
+
 def read_window_npz(path: str | Path, read_pose: Callable[[Path, Any], Any]) -> tuple[Any, Any]:
     """Read one training window: an ``.npz`` with a ``pose`` (checked by the method) and ``audio``.
 
@@ -63,9 +96,7 @@ def read_window_npz(path: str | Path, read_pose: Callable[[Path, Any], Any]) -> 
             raise AvsError(f"{path} is not an .npz archive")
         with data:
             pose = read_pose(path, data)
-            if "audio" not in data.files:
-                raise AvsError(f"{path} has no 'audio' array (has: {', '.join(data.files)})")
-            audio = np.asarray(data["audio"], dtype=np.float32).reshape(-1)
+            audio = npz_array(path, "audio", data).reshape(-1)
     except AvsError:
         raise
     except Exception as exc:

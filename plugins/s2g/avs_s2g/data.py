@@ -24,7 +24,7 @@ import numpy as np
 
 from avs.audio import log_mel
 from avs.errors import AvsError
-from avs.io import read_window_npz
+from avs.io import npz_array, read_window_npz
 from avs_s2g.skeleton import NUM_KEYPOINTS, POSE_DIM
 
 SAMPLE_RATE = 16000
@@ -140,17 +140,7 @@ def read_pose(path: Path, npz: Any = None) -> np.ndarray:
         AvsError: unreadable file, no ``pose`` array, or a shape other than (64, 98), (64, 2, 49)
             or (64, 2, 52).
     """
-    try:
-        data = npz if npz is not None else np.load(path)
-        if not hasattr(data, "files"):
-            raise AvsError(f"{path} is not an .npz archive")
-        if "pose" not in data.files:
-            raise AvsError(f"{path} has no 'pose' array (has: {', '.join(data.files)})")
-        pose = np.asarray(data["pose"], dtype=np.float32)
-    except AvsError:
-        raise
-    except Exception as exc:  # numpy/zipfile raise many types for a bad file
-        raise AvsError(f"cannot read {path}: {exc}") from None
+    pose = npz_array(path, "pose", npz)
     if pose.ndim == 3 and pose.shape[1] == 2 and pose.shape[2] == NUM_KEYPOINTS + 3:
         pose = np.delete(pose, [7, 8, 9], axis=2)  # nose and eyes (speech2gesture pose_logic_lib.get_pose)
     if pose.ndim == 3 and pose.shape[1:] == (2, NUM_KEYPOINTS):

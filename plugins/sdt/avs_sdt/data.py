@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from avs.errors import AvsError
-from avs.io import read_window_npz
+from avs.io import npz_array, read_window_npz
 from avs_sdt.config import check_variant, resolve_hierarchical
 from avs_sdt.keypoints import (
     KEPT_137,
@@ -217,17 +217,7 @@ def read_pose(path: Path, npz: Any = None) -> np.ndarray:
     Raises:
         AvsError: unreadable file, no ``pose``, a shape other than (≥64, 3, 137), NaN.
     """
-    try:
-        data = npz if npz is not None else np.load(path)
-        if not hasattr(data, "files"):
-            raise AvsError(f"{path} is not an .npz archive")
-        if "pose" not in data.files:
-            raise AvsError(f"{path} has no 'pose' array (has: {', '.join(data.files)})")
-        pose = np.asarray(data["pose"], dtype=np.float32)
-    except AvsError:
-        raise
-    except Exception as exc:  # numpy/zipfile raise many types for a bad file
-        raise AvsError(f"cannot read {path}: {exc}") from None
+    pose = npz_array(path, "pose", npz)
     if pose.ndim != 3 or pose.shape[1:] != (3, NUM_OPENPOSE) or pose.shape[0] < WINDOW_FRAMES:
         raise AvsError(
             f"{path}: pose has shape {pose.shape}, expected ({WINDOW_FRAMES}, 3, {NUM_OPENPOSE}): "
