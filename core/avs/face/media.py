@@ -16,6 +16,8 @@ FPS = 25
 SAMPLE_RATE = 16000
 SAMPLES_PER_FRAME = SAMPLE_RATE // FPS  # 640
 MIN_SECONDS = 1.0
+_IMAGE_CODECS = ("png", "mjpeg", "bmp", "tiff", "webp", "gif", "jpeg2000", "jpegls", "pgm", "ppm")
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,35 @@ def probe_media(path: str | Path) -> MediaInfo:
         raise AvsError(f"cannot read {path} as a video (truncated or not a video?): {_first_line(exc)}") from None
     finally:
         gen.close()
-    codec = str(meta.get("codec", ""))
+    codec = str(meta.get("codec", "")).split(",")[0].split(" ")[0].strip()
     duration = float(meta.get("duration") or 0.0)
-    if codec in ("png", "mjpeg", "bmp", "tiff", "webp", "gif", "jpeg2000") and duration < MIN_SECONDS:
+    if duration < MIN_SECONDS and (codec in _IMAGE_CODECS or path.suffix.lower() in _IMAGE_SUFFIXES):
         raise AvsError(f"{path} is a still image ({codec}), not a video")
     if duration < MIN_SECONDS:
         raise AvsError(f"{path} lasts {duration:.2f} s; a talking-face video must last at least {MIN_SECONDS:g} s")
     audio_codec = str(meta.get("audio_codec") or "")
     if not audio_codec:
         raise AvsError(f"{path} has no audio track (speech is needed beside the frames)")
+    _check_complete(path, duration, float(meta.get("fps") or 0.0))
     w, h = (int(v) for v in meta["size"])
     return MediaInfo(path, w, h, float(meta.get("fps") or 0.0), duration, codec, audio_codec)
+
+
+def _check_complete(path: Path, duration: float, fps: float) -> None:
+    """Read every video packet without decoding (``-c copy -f null``): a truncated file reports a
+    partial stream or holds fewer packets than its header's duration implies. AvsError then."""
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0",
+           "-c", "copy", "-f", "null", "-", "-progress", "pipe:1"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False)
+    frames = [int(ln.split("=", 1)[1]) for ln in proc.stdout.splitlines() if ln.startswith("frame=")]
+    count = frames[-1] if frames else 0
+    errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    partial = any("partial file" in ln or "truncat" in ln.lower() for ln in errors)
+    if proc.returncode != 0 or partial or (fps > 0 and count < 0.9 * duration * fps):
+        why = errors[-1].strip() if errors else f"{count} frames of the {duration * fps:.0f} its header promises"
+        raise AvsError(f"cannot read {path} to the end (truncated?): {why}")
 
 
 def iter_frames(path: str | Path) -> Iterator[np.ndarray]:

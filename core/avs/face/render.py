@@ -26,13 +26,14 @@ def _mesh_edges() -> np.ndarray | None:
 
 
 def draw_landmarks(frame: np.ndarray, lm68: np.ndarray | None = None, lm478: np.ndarray | None = None,
-                   thickness: int = 1) -> np.ndarray:
-    """A copy of ``frame`` with the MediaPipe mesh (thin lines) and the 68-point curves drawn on it.
+                   thickness: int = 1, mesh_lines: bool = False) -> np.ndarray:
+    """A copy of ``frame`` with the MediaPipe mesh (dots, or its triangle edges) and the 68-point curves.
 
     Args:
         frame: (H, W, 3) uint8 RGB.
         lm68: (68, 2) pixels or None; lm478: (478, 2+) pixels or None (NaN = not drawn).
         thickness: line width of the 68-point curves, pixels.
+        mesh_lines: draw the mesh's triangle edges (MediaPipe's tessellation) instead of its points.
 
     Returns:
         (H, W, 3) uint8 RGB.
@@ -42,12 +43,12 @@ def draw_landmarks(frame: np.ndarray, lm68: np.ndarray | None = None, lm478: np.
     out = np.ascontiguousarray(frame).copy()
     if lm478 is not None and np.isfinite(lm478).all():
         pts = np.round(np.asarray(lm478)[:, :2] * 4).astype(np.int32)  # 2 fractional bits
-        edges = _mesh_edges()
+        edges = _mesh_edges() if mesh_lines else None
         if edges is not None:
             cv2.polylines(out, [p for p in pts[edges]], False, MESH_COLOR, 1, cv2.LINE_AA, shift=2)
         else:
             for p in pts:
-                cv2.circle(out, tuple(int(v) for v in p), 4, MESH_COLOR, -1, cv2.LINE_AA, shift=2)
+                cv2.circle(out, (int(p[0]), int(p[1])), 3, MESH_COLOR, -1, cv2.LINE_AA, shift=2)
     if lm68 is not None and np.isfinite(lm68).all():
         pts = np.round(np.asarray(lm68) * 4).astype(np.int32)
         for a, b, closed in LM68_CURVES:
