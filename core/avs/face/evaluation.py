@@ -65,14 +65,16 @@ class FaceImageClips:
     sample_rate: int = 16000
     lm68_real: list[np.ndarray] | None = None
     names: list[str] = field(default_factory=list)
+    _real_cache: dict[int, tuple] = field(default_factory=dict, repr=False)
 
-    def check(self) -> None:
-        """AvsError if the clips do not fit together."""
+    def check(self, fake: list[np.ndarray] | None = None) -> None:
+        """AvsError if the clips (or ``fake`` in place of ``self.fake``) do not fit together."""
+        fake = self.fake if fake is None else fake
         if not self.real:
             raise AvsError("no clips to score")
-        if len(self.fake) != len(self.real):
-            raise AvsError(f"{len(self.fake)} generated clips for {len(self.real)} real clips")
-        for i, (r, f) in enumerate(zip(self.real, self.fake, strict=True)):
+        if len(fake) != len(self.real):
+            raise AvsError(f"{len(fake)} generated clips for {len(self.real)} real clips")
+        for i, (r, f) in enumerate(zip(self.real, fake, strict=True)):
             if r.ndim != 4 or r.shape[-1] != 3 or r.dtype != np.uint8 or len(r) == 0:
                 raise AvsError(f"clip {i}: real frames must be (T, H, W, 3) uint8 with T > 0, got {r.shape} {r.dtype}")
             if f.shape != r.shape or f.dtype != np.uint8:
@@ -181,8 +183,28 @@ def _clip_embedding(frames: np.ndarray, lm68: np.ndarray) -> np.ndarray | None:
     return e / np.linalg.norm(e)
 
 
-def face_image_metrics(clips: FaceImageClips) -> dict[str, float]:
+def _real_analysis(clips: FaceImageClips, c: int) -> tuple:
+    """Tracking, embedding, mean shape and pose of real clip ``c`` (cached on ``clips``)."""
+    from avs.face.model import mean_shape, rigid_fit
+
+    if c not in clips._real_cache:
+        real = clips.real[c]
+        r68, r478, r_ok = _track(real)
+        if clips.lm68_real is not None:
+            r68 = np.asarray(clips.lm68_real[c], np.float32)
+        ident = mean_shape(r478[r_ok]) if r_ok.any() else None
+        eul = rigid_fit(r478, r_ok, ident)[0] if ident is not None else None
+        clips._real_cache[c] = (r68, r_ok, ident, eul, _clip_embedding(real, r68))
+    return clips._real_cache[c]
+
+
+def face_image_metrics(clips: FaceImageClips, fake: list[np.ndarray] | None = None) -> dict[str, float]:
     """Score generated against real frames (see the module docstring for each metric).
+
+    Args:
+        clips: real and generated clips.
+        fake: score these generated clips instead of ``clips.fake`` (e.g. a baseline); the real
+            clips' tracking is computed once and reused.
 
     Returns:
         Metric name → value averaged over clips (frame-level metrics over all frames with a face).
@@ -190,29 +212,26 @@ def face_image_metrics(clips: FaceImageClips) -> dict[str, float]:
     Raises:
         AvsError: clips that do not fit together; the face extra is not installed.
     """
-    from avs.face.model import mean_shape, rigid_fit
+    from avs.face.model import rigid_fit
     from avs.metrics import psnr, ssim
 
-    clips.check()
+    fakes = clips.fake if fake is None else fake
+    clips.check(fakes)
     psnrs, ssims, lmds, ids, pose_err, hss, syncs, found = [], [], [], [], [], [], [], []
-    for c, (real, fake) in enumerate(zip(clips.real, clips.fake, strict=True)):
-        for r, f in zip(real, fake, strict=True):
+    for c, (real, gen) in enumerate(zip(clips.real, fakes, strict=True)):
+        for r, f in zip(real, gen, strict=True):
             p = psnr(f, r)
             if np.isfinite(p):
                 psnrs.append(p)
             ssims.append(ssim(f, r))
-        f68, f478, f_ok = _track(fake)
-        r68, r478, r_ok = _track(real)
-        if clips.lm68_real is not None:
-            r68 = np.asarray(clips.lm68_real[c], np.float32)
+        r68, r_ok, ident, eul_r, er = _real_analysis(clips, c)
+        f68, f478, f_ok = _track(gen)
         found.append(float(f_ok.mean()))
         lmds.extend(x for x in landmark_distance(f68, r68) if np.isfinite(x))
-        er, ef = _clip_embedding(real, r68), _clip_embedding(fake, f68)
+        ef = _clip_embedding(gen, f68)
         if er is not None and ef is not None:
             ids.append(float(er @ ef))
-        if r_ok.any():
-            ident = mean_shape(r478[r_ok])
-            eul_r = rigid_fit(r478, r_ok, ident)[0]
+        if ident is not None:
             eul_f = rigid_fit(f478, f_ok, ident)[0]
             both = r_ok & f_ok
             if both.any():
@@ -265,11 +284,11 @@ def face_image_baselines(clips: FaceImageClips, seed: int = 0) -> dict[str, list
 @dataclass(frozen=True)
 class FaceImageSuite:
     """The face-image task's evaluation suite, shaped like core's ``TaskSuite``: a task name, its clip
-    container type, ``score(clips) -> dict``, metric directions and baselines."""
+    container type, ``score(clips, fake=None) -> dict``, metric directions and baselines."""
 
     task: str
     clip_type: type
-    score: Callable[[FaceImageClips], dict[str, float]]
+    score: Callable[..., dict[str, float]]
     directions: dict[str, bool]
     baselines: Callable[[FaceImageClips], dict[str, list[np.ndarray]]]
 

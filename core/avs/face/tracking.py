@@ -84,13 +84,13 @@ def quiet_native_stderr() -> Iterator[None]:
     Python setting turns off. Python exceptions are unaffected."""
     import sys
 
+    fd = 2
     try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stderr (e.g. captured): nothing to hide
+        sys.stderr.flush()
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError):  # no file descriptor 2: nothing to hide
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, fd)
