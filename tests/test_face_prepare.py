@@ -49,7 +49,7 @@ def test_prepare_format_resampling_and_two_faces(clips, tmp_path):
     import imageio_ffmpeg
     import soundfile as sf
 
-    from avs.face import open_face_data
+    from avs.face import OpenFaceModel, open_face_data
     from avs.face.prepare import prepare_face_data
 
     out = tmp_path / "faces"
@@ -75,6 +75,17 @@ def test_prepare_format_resampling_and_two_faces(clips, tmp_path):
     assert abs(np.linalg.norm(track["identity"]) - 1) < 1e-5
     frames = open_face_data(out).videos[0].read_frames(5, 8)
     assert frames.shape == (3, 240, 440, 3)
+
+    # a new face model refits the expression of complete videos without tracking them again
+    default = OpenFaceModel.load_default()
+    small = OpenFaceModel(default.basis[:8], default.mean, default.stddev[:8], "test-small")
+    assert prepare_face_data([clips["two_faces"]], out, model=small, progress=False)[0].status == "refit"
+    refit = open_face_data(out).videos[0]
+    assert refit.meta["face_model"] == "test-small" and refit.track["exp"].shape == (T, 8)
+    np.testing.assert_array_equal(refit.track["lm478"], track["lm478"])
+    np.testing.assert_allclose(refit.track["exp"], track["exp"][:, :8], atol=1e-4)
+    assert prepare_face_data([clips["two_faces"]], out, progress=False)[0].status == "refit"
+    assert prepare_face_data([clips["two_faces"]], out, progress=False)[0].status == "kept"
 
 
 @pytest.mark.parametrize("kind, message", [

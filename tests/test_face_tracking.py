@@ -107,3 +107,22 @@ def test_smoothing_runs_gaps_and_jitter():
     assert np.abs(smooth[ok] - clean[ok]).mean() < np.abs(noisy[ok] - clean[ok]).mean()
     assert landmark_jitter(smooth, v) < 0.6 * landmark_jitter(noisy, v)
     np.testing.assert_array_equal(smooth[45], noisy[45])  # never invented inside a long gap
+
+
+def test_importing_avs_face_and_listing_plugins_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import avs.face\n"
+        "from avs.cli import main\n"
+        "main(['plugins'])\n"
+        "heavy = [m for m in ('torch', 'mediapipe', 'dlib', 'cv2') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert 'open_face_data' in avs.face.__all__\n"
+        "print('LIGHT')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "LIGHT" in result.stdout
