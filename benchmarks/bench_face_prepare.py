@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,19 +35,22 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "avs.cli", "data", "prepare", "face", str(video),
-                            str(Path(tmp) / "faces"), "--quiet"], check=True, capture_output=True, env=env)
+            proc = subprocess.Popen([sys.executable, "-m", "avs.cli", "data", "prepare", "face", str(video),
+                                     str(Path(tmp) / "faces"), "--quiet"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (peak RSS, CPU time)
+            proc.returncode = os.waitstatus_to_exitcode(status)
             wall = time.perf_counter() - t0
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                raise SystemExit(f"avs data prepare face {video} failed ({proc.returncode})")
             meta = json.loads((Path(tmp) / "faces" / video.stem / "meta.json").read_text())
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cpu = usage.ru_utime + usage.ru_stime
         print(json.dumps({
             "bench": "face_prepare", "video": name, "size": f"{meta['width']}x{meta['height']}",
             "frames": meta["num_frames"], "wall_s": round(wall, 1), "frames_per_s": round(meta["num_frames"] / wall, 1),
             "cpu_s": round(cpu, 1), "frames_per_cpu_s": round(meta["num_frames"] / cpu, 1),
-            "peak_rss_mb": round(after.ru_maxrss / 1024), "cores": os.cpu_count(),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024), "cores": os.cpu_count(),
         }), flush=True)
 
 

@@ -76,6 +76,15 @@ def test_prepare_format_resampling_and_two_faces(clips, tmp_path):
     frames = open_face_data(out).videos[0].read_frames(5, 8)
     assert frames.shape == (3, 240, 440, 3)
 
+    # the test split as face-image clips: fixed square crops, landmarks moved into the crop
+    from avs.face import real_clips
+
+    clips_test = real_clips(out, "test", 64)
+    a, b = split["test"]
+    assert clips_test.real[0].shape == (b - a, 64, 64, 3) and len(clips_test.audio[0]) == (b - a) * 640
+    lm = clips_test.lm68_real[0]
+    assert lm.shape == (b - a, 68, 2) and (lm > 0).all() and (lm < 64).all()
+
     # a new face model refits the expression of complete videos without tracking them again
     default = OpenFaceModel.load_default()
     small = OpenFaceModel(default.basis[:8], default.mean, default.stddev[:8], "test-small")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -259,6 +260,42 @@ def _fit_to(frames: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if frames.shape[1:3] == (H, W):
         return frames[idx]
     return np.stack([cv2.resize(frames[i], (W, H), interpolation=cv2.INTER_AREA) for i in idx])
+
+
+def real_clips(root: str | Path, split: str = "test", size: int = 256, margin: float = 0.15) -> FaceImageClips:
+    """The real frames of a face data set's split as :class:`FaceImageClips` (``fake`` = the real
+    frames: the ground-truth row), cropped to one fixed square per clip so head motion stays visible.
+
+    Args:
+        root: a folder written by ``avs data prepare face``.
+        split: ``train``, ``dev`` or ``test``.
+        size: crop side, pixels (PHADTF works at 256²).
+        margin: extra border around the clip's union face box, as a fraction of its side.
+
+    Raises:
+        AvsError: not a face data set; a clip without any face.
+    """
+    from avs.face.crop import aligned_crop, square_box
+    from avs.face.data import open_face_data
+
+    data = open_face_data(root)
+    real, audio, lm68, names = [], [], [], []
+    for video, start, stop in data.split(split):
+        track = video.track
+        boxes = track["box"][start:stop][track["valid"][start:stop]]
+        if len(boxes) == 0:
+            raise AvsError(f"{video.name} frames {start}-{stop} hold no face")
+        box = square_box(np.concatenate([boxes[:, :2].min(0), boxes[:, 2:].max(0)]), margin)
+        frames, A = [], None
+        for frame in video.read_frames(start, stop):
+            crop, A = aligned_crop(frame, box, size, keep_outside=True)
+            frames.append(crop)
+        real.append(np.stack(frames))
+        lm68.append(track["lm68"][start:stop] @ A[:, :2].T + A[:, 2])
+        audio.append(video.audio()[start * 640: stop * 640])
+        names.append(f"{video.name}[{start}:{stop}]")
+    return FaceImageClips(real=real, fake=[r.copy() for r in real], fps=data.fps, audio=audio,
+                          sample_rate=data.sample_rate, lm68_real=[x.astype(np.float32) for x in lm68], names=names)
 
 
 def face_image_baselines(clips: FaceImageClips, seed: int = 0) -> dict[str, list[np.ndarray]]:
