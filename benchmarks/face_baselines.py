@@ -15,12 +15,10 @@ def main() -> None:
     parser.add_argument("--split", default="test")
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
-    from avs.face import FACE_IMAGE_DIRECTIONS, face_image_baselines, face_image_metrics, real_clips
+    from avs.face import FACE_IMAGE_DIRECTIONS, face_image_baseline_rows, real_clips
 
     clips = real_clips(args.data, args.split, args.size)
-    rows = {"ground truth": face_image_metrics(clips)}
-    for label, fake in face_image_baselines(clips).items():
-        rows[label] = face_image_metrics(clips, fake)
+    rows = face_image_baseline_rows(clips)
     cols = [c for c in FACE_IMAGE_DIRECTIONS if c in rows["ground truth"]]
     print(f"{len(clips.real)} clips, {sum(len(r) for r in clips.real)} frames, {args.size}² crops, split {args.split}")
     print("| row | " + " | ".join(f"{c} {'↑' if FACE_IMAGE_DIRECTIONS[c] else '↓'}" for c in cols) + " |")

@@ -38,6 +38,7 @@ _EXPORTS = {
     "FaceImageClips": "avs.face.evaluation",
     "face_image_metrics": "avs.face.evaluation",
     "face_image_baselines": "avs.face.evaluation",
+    "face_image_baseline_rows": "avs.face.evaluation",
     "real_clips": "avs.face.evaluation",
     "FACE_IMAGE_DIRECTIONS": "avs.face.evaluation",
     "FACE_IMAGE_SUITE": "avs.face.evaluation",

@@ -318,17 +318,37 @@ def face_image_baselines(clips: FaceImageClips, seed: int = 0) -> dict[str, list
     return {"still_first_frame": still, "other_clip": other}
 
 
+def face_image_baseline_rows(clips: FaceImageClips, seed: int = 0) -> dict[str, dict[str, float]]:
+    """The reference rows of a table, scored by :func:`face_image_metrics`: ``ground truth`` (the real
+    frames as the generated ones), ``still_first_frame`` and ``other_clip`` (:func:`face_image_baselines`)."""
+    rows = {"ground truth": face_image_metrics(clips, [r.copy() for r in clips.real])}
+    for label, fake in face_image_baselines(clips, seed).items():
+        rows[label] = face_image_metrics(clips, fake)
+    return rows
+
+
 @dataclass(frozen=True)
 class FaceImageSuite:
-    """The face-image task's evaluation suite, shaped like core's ``TaskSuite``: a task name, its clip
-    container type, ``score(clips, fake=None) -> dict``, metric directions and baselines."""
+    """The face-image task's evaluation suite, in the shape of core's task-suite record: task name,
+    clip container type, ``score(clips) -> dict``, metric directions, ``baselines(clips) -> {label:
+    metrics}``, ``layout(clips)`` (clips of one layout share baseline rows) and a description."""
 
     task: str
-    clip_type: type
+    clips_type: type
     score: Callable[..., dict[str, float]]
     directions: dict[str, bool]
-    baselines: Callable[[FaceImageClips], dict[str, list[np.ndarray]]]
+    baselines: Callable[[FaceImageClips], dict[str, dict[str, float]]] | None = None
+    layout: Callable[[FaceImageClips], object] = field(
+        default=lambda clips: tuple(r.shape for r in clips.real))
+    description: str = ""
+
+    @property
+    def clip_type(self) -> type:  # older spelling
+        return self.clips_type
 
 
-FACE_IMAGE_SUITE = FaceImageSuite(task="face-image", clip_type=FaceImageClips, score=face_image_metrics,
-                                  directions=FACE_IMAGE_DIRECTIONS, baselines=face_image_baselines)
+FACE_IMAGE_SUITE = FaceImageSuite(
+    task="face-image", clips_type=FaceImageClips, score=face_image_metrics, directions=FACE_IMAGE_DIRECTIONS,
+    baselines=face_image_baseline_rows,
+    description="real vs generated talking-face frames: PSNR, SSIM, landmark distance, identity, head pose, HS, "
+                "lip-sync proxy")
