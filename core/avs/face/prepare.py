@@ -284,10 +284,14 @@ def prepare_face_data(videos: Sequence[str | Path], out: str | Path, model: Any 
         AvsError: bad input (checked before any work): missing/empty/truncated file, a still image,
             no audio track, a video without any face, two videos with one name, a foreign ``out``.
     """
+    from avs.face import deps
     from avs.face.model import OpenFaceModel
 
     out = Path(out)
     infos = check_inputs(videos, out)
+    deps.face_mesh_module()  # the face extra, before any work
+    deps.shape_predictor_68()
+    deps.face_recognition_net()
     model = model or OpenFaceModel.load_default()
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
