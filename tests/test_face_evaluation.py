@@ -75,7 +75,7 @@ def test_clip_container_checks():
     base = face_image_baselines(FaceImageClips(real=[a, a + 1], fake=[a, a]))
     assert set(base) == {"still_first_frame", "other_clip"}
     np.testing.assert_array_equal(base["other_clip"][0], a + 1)
-    assert FACE_IMAGE_SUITE.task == "face-image" and FACE_IMAGE_SUITE.directions is FACE_IMAGE_DIRECTIONS
+    assert FACE_IMAGE_SUITE.task == "face-image" and FACE_IMAGE_SUITE.directions == FACE_IMAGE_DIRECTIONS
 
 
 @requires_face

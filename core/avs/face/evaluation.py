@@ -25,13 +25,14 @@ Baselines (:func:`face_image_baselines`): the still first real frame; the real f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from avs.errors import AvsError
+from avs.tasks import TaskSuite
 
 FACE_IMAGE_DIRECTIONS: dict[str, bool] = {
     "psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False, "hs": True,
@@ -327,28 +328,15 @@ def face_image_baseline_rows(clips: FaceImageClips, seed: int = 0) -> dict[str, 
     return rows
 
 
-@dataclass(frozen=True)
-class FaceImageSuite:
-    """The face-image task's evaluation suite, in the shape of core's task-suite record: task name,
-    clip container type, ``score(clips) -> dict``, metric directions, ``baselines(clips) -> {label:
-    metrics}``, ``layout(clips)`` (clips of one layout share baseline rows) and a description."""
-
-    task: str
-    clips_type: type
-    score: Callable[..., dict[str, float]]
-    directions: dict[str, bool]
-    baselines: Callable[[FaceImageClips], dict[str, dict[str, float]]] | None = None
-    layout: Callable[[FaceImageClips], object] = field(
-        default=lambda clips: tuple(r.shape for r in clips.real))
-    description: str = ""
-
-    @property
-    def clip_type(self) -> type:  # older spelling
-        return self.clips_type
+def _layout(clips: FaceImageClips) -> tuple:
+    return tuple(r.shape for r in clips.real)
 
 
-FACE_IMAGE_SUITE = FaceImageSuite(
-    task="face-image", clips_type=FaceImageClips, score=face_image_metrics, directions=FACE_IMAGE_DIRECTIONS,
-    baselines=face_image_baseline_rows,
+FACE_IMAGE_SUITE = TaskSuite(
+    task="face-image", clips_type=FaceImageClips, score=face_image_metrics, directions=dict(FACE_IMAGE_DIRECTIONS),
+    baselines=face_image_baseline_rows, layout=_layout,
     description="real vs generated talking-face frames: PSNR, SSIM, landmark distance, identity, head pose, HS, "
                 "lip-sync proxy")
+"""The ``face-image`` task suite (registered by core's built-in suites plugin, :mod:`avs.suites`)."""
+
+FaceImageSuite = TaskSuite  # the record type of the suite (avs.tasks.TaskSuite)
