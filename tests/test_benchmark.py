@@ -119,12 +119,14 @@ def test_a_method_failing_on_foreign_data_is_skipped_not_fatal(synth: Path, tmp_
 
 def test_suites_are_registered_through_the_hook():
     from avs.evaluation import GestureClips
+    from avs.face.evaluation import FaceImageClips, face_image_metrics
     from avs.plugins import discover
     from avs.tasks import BlendshapeClips
 
     suites = discover().suites
     assert suites["gesture-2d"].clips_type is GestureClips
     assert suites["face-blendshape"].clips_type is BlendshapeClips
+    assert suites["face-image"].clips_type is FaceImageClips and suites["face-image"].score is face_image_metrics
 
 
 def test_blendshape_metrics_hand_values_and_baselines():

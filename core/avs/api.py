@@ -16,7 +16,9 @@ Groups:
   :func:`windowed_inference`, :func:`window_starts`, :func:`fit_length`
 - **drawing**: :class:`SkeletonRenderer`, :func:`fit_view`, :func:`side_by_side`
 - **evaluation**: :class:`GestureClips`, :func:`gesture_metrics`, :data:`GESTURE_DIRECTIONS`,
-  :class:`BlendshapeClips`, :func:`blendshape_metrics`, :data:`BLENDSHAPE_DIRECTIONS`, and the metric
+  :class:`BlendshapeClips`, :func:`blendshape_metrics`, :data:`BLENDSHAPE_DIRECTIONS`,
+  :class:`FaceImageClips`, :func:`face_image_metrics`, :data:`FACE_IMAGE_DIRECTIONS` (face helpers: :mod:`avs.face`,
+  extra ``avs-toolkit[face]``), and the metric
   functions (``l1``, ``l2_px``, ``pck``, ``lip_sync_error``, ``frechet_distance``, ``region_error``,
   ``velocity_error``, ``lve``, ``eve``, ``blendshape_vertices``, ``psnr``, ``ssim``...)
 - **synthetic data**: :func:`default_speech_sources`, :func:`load_speech_sources`,
@@ -74,6 +76,9 @@ _EXPORTS: dict[str, str] = {
     "BlendshapeClips": "avs.tasks",
     "blendshape_metrics": "avs.tasks",
     "BLENDSHAPE_DIRECTIONS": "avs.tasks",
+    "FaceImageClips": "avs.face.evaluation",
+    "face_image_metrics": "avs.face.evaluation",
+    "FACE_IMAGE_DIRECTIONS": "avs.face.evaluation",
     "l1": "avs.metrics",
     "l2_px": "avs.metrics",
     "pck": "avs.metrics",

@@ -7,6 +7,9 @@ plugin's would be; the datasette pattern of default plugins).
 - ``face-blendshape``: :class:`avs.tasks.BlendshapeClips` scored by :func:`avs.tasks.blendshape_metrics`
   (region and velocity errors of the weights; LVE/EVE with a rig), with the ground truth, neutral
   and mean-face baselines.
+- ``face-image``: :class:`avs.face.evaluation.FaceImageClips` scored by
+  :func:`avs.face.evaluation.face_image_metrics` (PSNR, SSIM, landmark distance, identity cosine, head-pose
+  error, HS, lip-sync proxy), with the ground truth, still-first-frame and other-clip baselines.
 """
 
 from __future__ import annotations
@@ -52,7 +55,14 @@ def blendshape_suite() -> Any:
                      description="blendshape weights: region and velocity errors, LVE/EVE with a rig")
 
 
+def face_image_suite() -> Any:
+    """The ``face-image`` suite (:mod:`avs.face.evaluation`; scoring needs the face extra, registering does not)."""
+    from avs.face.evaluation import FACE_IMAGE_SUITE
+
+    return FACE_IMAGE_SUITE
+
+
 @hookimpl
 def avs_task_suites() -> list[Any]:
-    """Core's suites: gesture-2d and face-blendshape."""
-    return [gesture_suite(), blendshape_suite()]
+    """Core's suites: gesture-2d, face-blendshape and face-image."""
+    return [gesture_suite(), blendshape_suite(), face_image_suite()]
