@@ -33,6 +33,8 @@ from avs_s2g.skeleton import NON_NECK, NON_NECK_FLAT, flat_to_keypoints
 STFT_TAIL = 400 - 160
 """Samples past a window's last frame that the last log-mel frame still needs (win − hop)."""
 EVAL_BATCH = 32
+GATE_CHUNK_FRAMES = 1024
+"""Pose frames whose audio power :func:`silence_gate` computes at once (memory flat in the input length)."""
 
 
 def num_pose_frames(num_samples: int) -> int:
@@ -149,7 +151,12 @@ def silence_gate(audio: np.ndarray, num_frames: int, threshold_db: float) -> np.
         return np.ones(num_frames, np.float32)
     hop = SAMPLE_RATE / FPS
     edges = (np.arange(num_frames + 1) * hop).astype(int)
-    power = np.add.reduceat(np.asarray(audio[: edges[-1]], np.float64) ** 2, edges[:-1]) / np.diff(edges)
+    power = np.empty(num_frames, np.float64)
+    step = GATE_CHUNK_FRAMES  # float64 squares of about a minute at a time, never of the whole input
+    for f0 in range(0, num_frames, step):
+        f1 = min(f0 + step, num_frames)
+        chunk = np.asarray(audio[edges[f0] : edges[f1]], np.float64) ** 2
+        power[f0:f1] = np.add.reduceat(chunk, edges[f0:f1] - edges[f0]) / np.diff(edges[f0 : f1 + 1])
     level_db = 10 * np.log10(power + 1e-20)
     gate = np.clip((level_db - (threshold_db - 10.0)) / 10.0, 0.0, 1.0)
     return uniform_filter1d(gate, size=5, mode="nearest").astype(np.float32)

@@ -47,6 +47,8 @@ from avs_sdt.keypoints import LOWER_LIP, UPPER_LIP, denormalise, expand_to_137
 from avs_sdt.model import MIN_FRAMES
 
 EVAL_BATCH = 32
+DECODE_CHUNK = 4096
+"""Frames decoded to pixels at once by :func:`predict`."""
 
 
 # --------------------------------------------------------------------------- templates
@@ -246,8 +248,11 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
     s = speaker_index(stats, str(cfg.speaker))
     code = choose_template(cfg, stats, template_table(G, cfg, stats), s)
     flat = predict_normalised(G, audio, cfg, code)
-    keypoints = expand_to_137(decode(flat, stats, s, cfg), stats["neck"][s])
-    return Motion(kind="keypoints-2d", data=keypoints.astype(np.float32), fps=FPS)
+    keypoints = np.empty((len(flat), 137, 2), np.float32)
+    for a in range(0, len(flat), DECODE_CHUNK):  # float64 decoding a chunk at a time: memory flat in the length
+        b = min(a + DECODE_CHUNK, len(flat))
+        keypoints[a:b] = expand_to_137(decode(flat[a:b], stats, s, cfg), stats["neck"][s])
+    return Motion(kind="keypoints-2d", data=keypoints, fps=FPS)
 
 
 # --------------------------------------------------------------------------- evaluation
