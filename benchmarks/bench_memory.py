@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 from bench_predict import make_speech  # noqa: E402
 
 
-def child(plugin: str, wav: Path) -> dict:
+def child(plugin: str, wav: Path, overrides: list[str]) -> dict:
     from avs.plugins import discover
     from avs.predict import predict_to_video
 
@@ -33,22 +33,27 @@ def child(plugin: str, wav: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.mp4"
         t0 = time.perf_counter()
-        result = predict_to_video(method, wav, method.default_checkpoint, out, save_npz=True)
+        result = predict_to_video(method, wav, method.default_checkpoint, out, overrides, save_npz=True)
         wall = time.perf_counter() - t0
         npz_mb = result.npz.stat().st_size / 2**20
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"bench": "memory", "plugin": plugin, "audio_s": round(result.duration, 1), "wall_s": round(wall, 1),
-            "peak_rss_mb": round(rss_mb), "frames": result.num_frames, "npz_mb": round(npz_mb, 1)}
+            "peak_rss_mb": round(rss_mb), "frames": result.num_frames, "npz_mb": round(npz_mb, 1),
+            "overrides": overrides}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--plugins", nargs="+", default=["s2g", "sdt", "emotalk"])
     parser.add_argument("--seconds", type=float, nargs="+", default=[60.0, 1200.0])
+    parser.add_argument("--small-video", action="store_true",
+                        help="render 256×144 (faster on a busy machine; frames are streamed, so the growth of "
+                             "memory with the length does not depend on the frame size)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("overrides", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(child(args.child[0], Path(args.child[1]))))
+        print(json.dumps(child(args.child[0], Path(args.child[1]), args.overrides)))
         return
     tmp = tempfile.TemporaryDirectory()
     wavs = {}
@@ -58,7 +63,8 @@ def main() -> None:
     for plugin in args.plugins:
         peaks = []
         for seconds in args.seconds:
-            out = subprocess.run([sys.executable, __file__, "--child", plugin, str(wavs[seconds])],
+            small = ["render.height=144", "render.width=256"] if args.small_video else []
+            out = subprocess.run([sys.executable, __file__, "--child", plugin, str(wavs[seconds]), *small],
                                  check=True, capture_output=True, text=True)
             row = json.loads(out.stdout.strip().splitlines()[-1])
             peaks.append(row["peak_rss_mb"])
