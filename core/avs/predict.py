@@ -1,6 +1,6 @@
 """Library side of ``avs predict`` and ``avs evaluate``: audio → motion → mp4, and scoring.
 
-Data flow (DESIGN.md): audio file → :mod:`avs.audio` → plugin generator → :class:`Motion`
+Data flow: audio file → :mod:`avs.audio` → plugin generator → :class:`Motion`
 → plugin renderer → :mod:`avs.video` writes the mp4 with the sound.
 """
 

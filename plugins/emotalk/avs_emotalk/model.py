@@ -2,7 +2,7 @@
 
 Facts from psyai-net/EmoTalk_release (``model.py``, ``wav2vec.py``, ``utils.py``) and the paper
 (Peng et al., "EmoTalk: Speech-Driven Emotional Disentanglement for 3D Face Animation", ICCV 2023,
-Sec. 3); /work/shared/specs/emotalk.md is the summary this file implements:
+Sec. 3):
 
 - content and emotion encoders are ``transformers.Wav2Vec2Model``; they resample differently
   (reference ``wav2vec.py``): the **content** encoder linearly interpolates (``align_corners=True``) its
