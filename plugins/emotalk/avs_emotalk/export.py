@@ -36,6 +36,8 @@ from avs_emotalk.arkit import ARKIT_NAMES, EMOTIONS, INDEX, LIVE_LINK_ORDER, NUM
 PLOT_CHANNELS = ("jawOpen", "mouthSmileLeft", "mouthSmileRight", "mouthFunnel", "eyeBlinkLeft", "eyeBlinkRight",
                  "browInnerUp", "browDownLeft", "eyeWideLeft", "noseSneerLeft")
 """Curves drawn as lines in the PNG."""
+PLOT_MAX_COLUMNS = 2400
+"""Most time steps the PNG draws (twice its width in pixels); longer clips are binned."""
 
 
 def _weights(motion: Motion) -> np.ndarray:
@@ -152,7 +154,9 @@ def read_live_link_csv(path: str | Path) -> np.ndarray:
 
 def write_plot(motion: Motion, path: str | Path, title: str = "") -> Path:
     """Plot the curves to a PNG (matplotlib, Agg): all 52 channels as a heat map over time (s) and the
-    :data:`PLOT_CHANNELS` as lines. Written atomically.
+    :data:`PLOT_CHANNELS` as lines. Clips longer than :data:`PLOT_MAX_COLUMNS` frames are drawn as the
+    means of equal bins of frames (the image has fewer pixels than such a clip has frames). Written
+    atomically.
 
     Raises:
         AvsError: the motion is not (T, 52) blendshapes.
@@ -163,14 +167,20 @@ def write_plot(motion: Motion, path: str | Path, title: str = "") -> Path:
     from matplotlib.figure import Figure
 
     data = _weights(motion)
-    t = np.arange(data.shape[0]) / motion.fps
+    frames = data.shape[0]
+    step = max(1, -(-frames // PLOT_MAX_COLUMNS))  # frames per plotted column: the PNG is 1200 px wide
+    if step > 1:  # long clips: the mean of each bin of `step` frames (memory flat in the clip length)
+        edges = np.arange(0, frames, step)
+        data = np.add.reduceat(data, edges, axis=0) / np.diff(np.append(edges, frames))[:, None]
+    t = np.arange(data.shape[0]) * step / motion.fps
     fig = Figure(figsize=(12, 9), dpi=100, layout="constrained")
     ax_map, ax_lines = fig.subplots(2, 1, height_ratios=(3, 2), sharex=True)
-    extent = (0.0, max(t[-1], 1.0 / motion.fps), NUM_BLENDSHAPES - 0.5, -0.5)
+    extent = (0.0, max(frames - step, 1) / motion.fps, NUM_BLENDSHAPES - 0.5, -0.5)
     image = ax_map.imshow(data.T, aspect="auto", interpolation="nearest", cmap="magma", vmin=0.0, vmax=1.0,
                           extent=extent)
     ax_map.set_yticks(range(NUM_BLENDSHAPES), ARKIT_NAMES, fontsize=5)
-    ax_map.set_title(title or f"EmoTalk blendshapes ({data.shape[0]} frames at {motion.fps:g} fps)")
+    binned = f", mean of every {step} frames" if step > 1 else ""
+    ax_map.set_title(title or f"EmoTalk blendshapes ({frames} frames at {motion.fps:g} fps{binned})")
     fig.colorbar(image, ax=ax_map, label="weight")
     for name in PLOT_CHANNELS:
         ax_lines.plot(t, data[:, INDEX[name]], label=name, linewidth=1.0)

@@ -197,3 +197,14 @@ def test_live_link_csv_carries_head_pose(tmp_path) -> None:
 def test_live_link_timecode_fractional_rate() -> None:
     assert live_link_timecode(29, 30.0) == "00:00:00:29.000"
     assert live_link_timecode(30, 29.97) == "00:00:01:00.030"  # frame 30 at 29.97 fps: 1.001 s = 0.03 frame past 1 s
+
+
+def test_plot_of_a_long_clip_is_binned(tmp_path) -> None:
+    """An hour at 30 fps is drawn as bin means (the PNG has 1200 px of width), not 108000 columns."""
+    from avs_emotalk.export import PLOT_MAX_COLUMNS, write_plot
+
+    frames = 3 * PLOT_MAX_COLUMNS + 7
+    data = np.zeros((frames, 52), np.float32)
+    data[: frames // 2, INDEX["jawOpen"]] = 1.0
+    path = write_plot(Motion("blendshapes", data, 30.0, {}), tmp_path / "long.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
