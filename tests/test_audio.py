@@ -275,3 +275,18 @@ def test_write_wav_bad_input_writes_nothing(tmp_path):
     with pytest.raises(AvsError):
         write_wav(tmp_path / "b.wav", np.zeros(10), 0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_wav_in_blocks_equals_one_write(tmp_path):
+    """Long tracks are written block by block (flat memory): same bytes as libsndfile writing it at once."""
+    from avs.audio import _WAV_BLOCK
+
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-1.3, 1.3, (2 * _WAV_BLOCK + 123, 2)).astype(np.float32)
+    ours = write_wav(tmp_path / "ours.wav", y, SR)
+    sf.write(tmp_path / "ref.wav", np.clip(y, -1, 1), SR, subtype="PCM_16", format="WAV")
+    assert ours.read_bytes() == (tmp_path / "ref.wav").read_bytes()
+    y[-1, 0] = np.nan  # in the last block: still refused before anything is written
+    with pytest.raises(AvsError, match="NaN"):
+        write_wav(tmp_path / "bad.wav", y, SR)
+    assert not (tmp_path / "bad.wav").exists()

@@ -305,12 +305,20 @@ def write_wav(path: str | os.PathLike[str], audio: np.ndarray, sample_rate: int)
         raise AvsError(f"write_wav expects (N,) or (N, C) samples with N > 0, got shape {data.shape}")
     if int(sample_rate) != sample_rate or sample_rate <= 0:
         raise AvsError(f"invalid sample rate {sample_rate!r}: expected a positive integer in Hz")
-    if np.issubdtype(data.dtype, np.floating):
-        if not np.isfinite(data).all():
-            raise AvsError("write_wav got NaN or infinite samples")
-        # libsndfile wraps around rather than clipping float → int overflows.
-        data = np.clip(data, -1.0, 1.0)
+    floating = np.issubdtype(data.dtype, np.floating)
+    if floating and not all(np.isfinite(data[a : a + _WAV_BLOCK]).all() for a in range(0, len(data), _WAV_BLOCK)):
+        raise AvsError("write_wav got NaN or infinite samples")
     path = Path(path)
+    channels = 1 if data.ndim == 1 else data.shape[1]
     with atomic_path(path, suffix=".wav") as tmp:
-        sf.write(str(tmp), data, int(sample_rate), subtype="PCM_16", format="WAV")
+        # block by block: memory stays flat however long the sound track is
+        with sf.SoundFile(str(tmp), "w", int(sample_rate), channels, subtype="PCM_16", format="WAV") as fh:
+            for a in range(0, len(data), _WAV_BLOCK):
+                block = data[a : a + _WAV_BLOCK]
+                # libsndfile wraps around rather than clipping float → int overflows.
+                fh.write(np.clip(block, -1.0, 1.0) if floating else block)
     return path
+
+
+_WAV_BLOCK = 1 << 18
+"""Samples :func:`write_wav` checks, clips and writes at once."""

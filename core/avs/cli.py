@@ -302,12 +302,21 @@ def import_cmd(
     out: Path = typer.Argument(..., help="avs checkpoint to write (.safetensors)."),
     overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
     data: Path = typer.Option(None, "--data", help="Data set to compute normalisation statistics from."),
+    speaker: str = typer.Option(None, "--speaker", help="Use the reference's published statistics of this "
+                                "speaker (sdt; the config key speaker=)."),
+    pose_vae: Path = typer.Option(None, "--pose-vae", help="The reference's pose VAE checkpoint holding an "
+                                  "SDT-VAE generator's templates (sdt; the config key pose_vae_reference=)."),
 ) -> None:
     """Convert a reference repository's released weights into an avs checkpoint."""
     from avs.importing import import_reference
 
     method = _method(plugin)
-    path = import_reference(method, reference, out, overrides=overrides or [], data_root=data)
+    extra = [f"speaker={speaker}"] if speaker else []
+    if pose_vae is not None:
+        if not pose_vae.is_file():
+            raise AvsError(f"pose VAE checkpoint not found: {pose_vae}")
+        extra.append(f"pose_vae_reference={pose_vae}")
+    path = import_reference(method, reference, out, overrides=[*(overrides or []), *extra], data_root=data)
     console.print(f"wrote {path}")
 
 

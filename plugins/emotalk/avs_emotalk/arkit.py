@@ -2,8 +2,8 @@
 
 No torch, no heavy imports: the CLI's start-up path may read these.
 
-The blendshape order is EmoTalk's (alphabetical ARKit names; /work/shared/specs/emotalk.md,
-"Input and output"): column ``i`` of every ``(T, 52)`` array is ``ARKIT_NAMES[i]``.
+The blendshape order is EmoTalk's (alphabetical ARKit names, as the reference's outputs): column ``i``
+of every ``(T, 52)`` array is ``ARKIT_NAMES[i]``.
 "Left"/"Right" are the subject's sides (ARKit convention), so a face drawn towards the viewer
 shows the subject's left eye on the image's right.
 """

@@ -173,11 +173,16 @@ class EmoTalkConfig:
             emotions (neutral, calm, happy, sad, angry, fearful, disgust, surprised).
         level: emotion level, 0 (normal) or 1 (strong; the reference demo's default).
         person: speaking style, 0–23 (one per RAVDESS actor; the reference demo uses 0).
+        postprocess: ``default`` (``infer.smooth``, ``infer.blinks``, ``infer.clip`` to [0, 1]) or
+            ``reference`` (the reference demo's exact post-processing: Savitzky–Golay (5, 2), channels 8/9
+            zeroed and the demo's blink curves seeded by ``infer.blink_seed``, no clipping; the
+            Live Link CSV is clipped to [0, 1] either way).
     """
 
     emotion: str = "auto"
     level: int = 1
     person: int = 0
+    postprocess: str = "default"
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig = field(default_factory=DataConfig)

@@ -3,9 +3,15 @@
 - ``.npy``: (T, 52) float32 ARKit weights at 30 fps in EmoTalk's channel order (what the reference
   demo saves);
 - ``.csv``: the column layout of a Live Link Face take export (Epic Games' iOS app, read by Unreal's
-  LiveLinkFace importer and MetaHuman tools): ``Timecode`` (``HH:MM:SS:FF.mmm``, FF the frame within the
-  second at 30 fps), ``BlendShapeCount`` (52), then the 52 names in PascalCase in the app's (ARKit's
-  face-anchor) order. The app adds 9 head/eye rotation columns; we have no head motion and leave them out;
+  LiveLinkFace importer, the Blender and Maya add-ons written for the app's files): ``Timecode``
+  (``HH:MM:SS:FF.mmm``: FF the frame within the second at the file's frame rate, ``.mmm`` the
+  sub-frame fraction in thousandths), ``BlendShapeCount`` (61), the 52 names in PascalCase in the app's
+  (ARKit's face-anchor) order, then the app's 9 rotation columns ``HeadYaw, HeadPitch, HeadRoll,
+  LeftEyeYaw, LeftEyePitch, LeftEyeRoll, RightEyeYaw, RightEyePitch, RightEyeRoll`` — 61 values a row.
+  The rotations are 0 unless the motion carries them (``extras["head_rotation"]`` (T, 3) yaw, pitch,
+  roll and ``extras["eye_rotation"]`` (T, 6) left yaw, pitch, roll, right yaw, pitch, roll, radians);
+  EmoTalk predicts none. Weights are clipped to [0, 1] here whatever ``postprocess`` was (the ``.npy``
+  keeps the exact values);
 - ``.png``: the curves over time (matplotlib): a heat map of all 52 channels and the main
   mouth/eye/brow curves;
 - ``.json``: frame rate, names, and the emotion the emotion head heard (from ``emotion_probs``).
@@ -28,6 +34,8 @@ from avs_emotalk.arkit import ARKIT_NAMES, EMOTIONS, INDEX, LIVE_LINK_ORDER, NUM
 PLOT_CHANNELS = ("jawOpen", "mouthSmileLeft", "mouthSmileRight", "mouthFunnel", "eyeBlinkLeft", "eyeBlinkRight",
                  "browInnerUp", "browDownLeft", "eyeWideLeft", "noseSneerLeft")
 """Curves drawn as lines in the PNG."""
+PLOT_MAX_COLUMNS = 2400
+"""Most time steps the PNG draws (twice its width in pixels); longer clips are binned."""
 
 
 def _weights(motion: Motion) -> np.ndarray:
@@ -38,19 +46,54 @@ def _weights(motion: Motion) -> np.ndarray:
     return data.astype(np.float32)
 
 
+LIVE_LINK_ROTATIONS: tuple[str, ...] = ("HeadYaw", "HeadPitch", "HeadRoll", "LeftEyeYaw", "LeftEyePitch",
+                                        "LeftEyeRoll", "RightEyeYaw", "RightEyePitch", "RightEyeRoll")
+"""The 9 rotation columns the Live Link Face app writes after the 52 blendshapes."""
+LIVE_LINK_COUNT = NUM_BLENDSHAPES + len(LIVE_LINK_ROTATIONS)
+"""Values per row of the app's CSV (``BlendShapeCount``): 61."""
+
+
 def live_link_timecode(frame: int, fps: float = 30.0) -> str:
-    """Live Link Face timecode of a frame: ``HH:MM:SS:FF.mmm`` (FF = frame within the second, .mmm its
-    sub-frame fraction, 0 here)."""
-    rate = int(round(fps))
-    seconds, ff = divmod(int(frame), rate)
+    """Live Link Face timecode of a frame: ``HH:MM:SS:FF.mmm``.
+
+    The frame's time ``frame / fps`` split into whole seconds and ``FF``, the frame within that second
+    at ``fps`` (00 to ceil(fps) − 1), and ``.mmm``, the fraction of a frame in thousandths (``.000`` at an
+    integer rate). Computed with exact fractions, so 30 fps frame 29 is ``...:29.000``, not ``28.999``.
+
+    Raises:
+        AvsError: ``fps`` not positive or ``frame`` negative.
+    """
+    from fractions import Fraction
+
+    if not fps > 0 or frame < 0:
+        raise AvsError(f"timecode needs fps > 0 and frame >= 0 (got fps={fps}, frame={frame})")
+    rate = Fraction(fps).limit_denominator(1001)
+    t = Fraction(int(frame)) / rate
+    seconds = int(t)
+    within = (t - seconds) * rate
+    ff = int(within)
+    mmm = min(999, int((within - ff) * 1000))
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
-    return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.000"
+    return f"{h:02d}:{m:02d}:{s:02d}:{ff:02d}.{mmm:03d}"
 
 
 def live_link_header() -> list[str]:
-    """``Timecode``, ``BlendShapeCount`` and the 52 names (PascalCase, Live Link Face order)."""
-    return ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in LIVE_LINK_ORDER]
+    """``Timecode``, ``BlendShapeCount``, the 52 names (PascalCase, Live Link Face order) and the 9 rotations."""
+    return ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in LIVE_LINK_ORDER] + list(LIVE_LINK_ROTATIONS)
+
+
+def _rotations(motion: Motion, frames: int) -> np.ndarray:
+    """(T, 9) head and eye rotations from the motion's extras, 0 where the method predicts none."""
+    out = np.zeros((frames, len(LIVE_LINK_ROTATIONS)), np.float32)
+    for key, cols in (("head_rotation", slice(0, 3)), ("eye_rotation", slice(3, 9))):
+        if key in motion.extras:
+            value = np.asarray(motion.extras[key], np.float32)
+            want = (frames, cols.stop - cols.start)
+            if value.shape != want:
+                raise AvsError(f"motion extras[{key!r}] has shape {value.shape}, expected {want}")
+            out[:, cols] = value
+    return out
 
 
 def write_npy(motion: Motion, path: str | Path) -> Path:
@@ -68,20 +111,22 @@ def write_npy(motion: Motion, path: str | Path) -> Path:
 
 
 def write_live_link_csv(motion: Motion, path: str | Path) -> Path:
-    """Write the weights as a Live Link Face CSV (module docstring), atomically.
+    """Write the weights as a Live Link Face CSV (module docstring: 61 values a row), atomically.
 
     Raises:
-        AvsError: the motion is not (T, 52) blendshapes.
+        AvsError: the motion is not (T, 52) blendshapes; rotation extras of the wrong shape.
     """
     data = _weights(motion)
     order = [INDEX[n] for n in LIVE_LINK_ORDER]
+    curves = np.clip(data[:, order], 0.0, 1.0)  # ARKit's range: the app never writes weights outside it
+    values = np.concatenate([curves, _rotations(motion, data.shape[0])], axis=1)
     path = Path(path)
     with atomic_path(path, suffix=".csv") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(live_link_header())
-            for i, row in enumerate(data[:, order]):
-                writer.writerow([live_link_timecode(i, motion.fps), NUM_BLENDSHAPES] + [f"{v:.6f}" for v in row])
+            for i, row in enumerate(values):
+                writer.writerow([live_link_timecode(i, motion.fps), LIVE_LINK_COUNT] + [f"{v:.6f}" for v in row])
     return path
 
 
@@ -107,7 +152,9 @@ def read_live_link_csv(path: str | Path) -> np.ndarray:
 
 def write_plot(motion: Motion, path: str | Path, title: str = "") -> Path:
     """Plot the curves to a PNG (matplotlib, Agg): all 52 channels as a heat map over time (s) and the
-    :data:`PLOT_CHANNELS` as lines. Written atomically.
+    :data:`PLOT_CHANNELS` as lines. Clips longer than :data:`PLOT_MAX_COLUMNS` frames are drawn as the
+    means of equal bins of frames (the image has fewer pixels than such a clip has frames). Written
+    atomically.
 
     Raises:
         AvsError: the motion is not (T, 52) blendshapes.
@@ -118,14 +165,20 @@ def write_plot(motion: Motion, path: str | Path, title: str = "") -> Path:
     from matplotlib.figure import Figure
 
     data = _weights(motion)
-    t = np.arange(data.shape[0]) / motion.fps
+    frames = data.shape[0]
+    step = max(1, -(-frames // PLOT_MAX_COLUMNS))  # frames per plotted column: the PNG is 1200 px wide
+    if step > 1:  # long clips: the mean of each bin of `step` frames (memory flat in the clip length)
+        edges = np.arange(0, frames, step)
+        data = np.add.reduceat(data, edges, axis=0) / np.diff(np.append(edges, frames))[:, None]
+    t = np.arange(data.shape[0]) * step / motion.fps
     fig = Figure(figsize=(12, 9), dpi=100, layout="constrained")
     ax_map, ax_lines = fig.subplots(2, 1, height_ratios=(3, 2), sharex=True)
-    extent = (0.0, max(t[-1], 1.0 / motion.fps), NUM_BLENDSHAPES - 0.5, -0.5)
+    extent = (0.0, max(frames - step, 1) / motion.fps, NUM_BLENDSHAPES - 0.5, -0.5)
     image = ax_map.imshow(data.T, aspect="auto", interpolation="nearest", cmap="magma", vmin=0.0, vmax=1.0,
                           extent=extent)
     ax_map.set_yticks(range(NUM_BLENDSHAPES), ARKIT_NAMES, fontsize=5)
-    ax_map.set_title(title or f"EmoTalk blendshapes ({data.shape[0]} frames at {motion.fps:g} fps)")
+    binned = f", mean of every {step} frames" if step > 1 else ""
+    ax_map.set_title(title or f"EmoTalk blendshapes ({frames} frames at {motion.fps:g} fps{binned})")
     fig.colorbar(image, ax=ax_map, label="weight")
     for name in PLOT_CHANNELS:
         ax_lines.plot(t, data[:, INDEX[name]], label=name, linewidth=1.0)
@@ -147,7 +200,8 @@ def write_json(motion: Motion, path: str | Path, cfg: Any = None) -> Path:
     if cfg is not None:
         info["controls"] = {"emotion": str(cfg.emotion), "level": int(cfg.level), "person": int(cfg.person),
                             "emotion_audio": str(cfg.infer.emotion_audio or "") or None,
-                            "smooth": bool(cfg.infer.smooth), "blinks": bool(cfg.infer.blinks)}
+                            "smooth": bool(cfg.infer.smooth), "blinks": bool(cfg.infer.blinks),
+                            "postprocess": str(getattr(cfg, "postprocess", "default"))}
     probs = motion.extras.get("emotion_probs")
     if probs is not None and np.asarray(probs).ndim == 2 and np.asarray(probs).shape[1] == len(EMOTIONS):
         mean = np.asarray(probs, np.float64).mean(0)

@@ -121,10 +121,11 @@ def import_weights(reference: Path, cfg: Any, data_root: Path | None) -> tuple[d
     if out_proj is not None and out_proj.shape[0] != int(cfg.model.num_emotions):
         raise AvsError(f"{reference.name}'s emotion head has {out_proj.shape[0]} classes; import with "
                        f"model.num_emotions={out_proj.shape[0]}")
-    model = build_generator(cfg)
+    with torch.device("meta"):  # names and shapes only: the 640 M-parameter network is never allocated twice
+        model = build_generator(cfg)
     mapped = map_reference_state(state, set(model.state_dict()))
     for key in PROTOTYPE_KEYS:
-        mapped.setdefault(key, model.state_dict()[key].clone())
+        mapped.setdefault(key, torch.zeros(model.state_dict()[key].shape))
     stats: dict[str, np.ndarray] = {}
     if data_root is not None:
         from avs.api import load_state_strict
@@ -132,7 +133,7 @@ def import_weights(reference: Path, cfg: Any, data_root: Path | None) -> tuple[d
 
         stats = compute_stats(cfg, data_root)
         stats["offset"] = np.zeros_like(stats["offset"])  # the reference predicts raw weights
-        load_state_strict(model, mapped, str(reference))
+        load_state_strict(model, mapped, str(reference), assign=True)  # the model runs on the imported tensors
         protos, counts = emotion_prototypes(model, EmoTalkDataset(data_root, "train", cfg, stats))
         mapped["emotion_prototypes"], mapped["emotion_prototype_count"] = protos, counts
     return mapped, stats

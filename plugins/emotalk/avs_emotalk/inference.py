@@ -32,6 +32,17 @@ BLINK_PROFILES = np.array([
     [0.05, 0.45, 0.90, 0.95, 0.55, 0.20, 0.04],
 ], dtype=np.float32)
 """Four 7-frame eyelid closures (our own curves: close in 2–3 frames, reopen in 4–5)."""
+REFERENCE_BLINKS = np.array([
+    [0.36537236, 0.950235724, 0.95593375, 0.916715622, 0.367256105, 0.119113259, 0.025357503],
+    [0.234776169, 0.909951985, 0.944758058, 0.777862132, 0.191071674, 0.235437036, 0.089163929],
+    [0.870040774, 0.949833691, 0.949418545, 0.695911646, 0.191071674, 0.072576277, 0.007108896],
+    [0.000307991, 0.556701422, 0.952656746, 0.942345619, 0.425857186, 0.148335218, 0.017659493],
+], dtype=np.float64)
+"""The reference demo's four 7-frame blink curves (``eye1``–``eye4`` in psyai-net/EmoTalk_release ``demo.py``,
+CC BY-NC 4.0; figures carried as data so ``postprocess=reference`` reproduces the demo)."""
+POSTPROCESS_MODES = ("default", "reference")
+"""``postprocess=`` values: ``default`` (ours: :func:`postprocess` as switched by ``cfg.infer``) and
+``reference`` (the demo's, :func:`reference_postprocess`)."""
 BLINK_FIRST_MAX = 60
 """The first blink starts at a frame in [0, 60] (reference ``demo.py``)."""
 BLINK_GAP = (60, 180)
@@ -183,8 +194,62 @@ def scripted_blinks(weights: np.ndarray, seed: int = 0) -> np.ndarray:
     return out
 
 
+def reference_postprocess(weights: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The reference demo's post-processing, reproduced exactly (psyai-net/EmoTalk_release ``demo.py``).
+
+    Each channel through ``scipy.signal.savgol_filter(x, 5, 2)`` into a float64 array; eyeBlinkLeft/Right
+    (channels 8, 9) zeroed; then, with Python's ``random`` seeded by ``seed``: a first blink start
+    ``randint(0, 60)``, and while ``start < T − 7`` one of the demo's four curves (:data:`REFERENCE_BLINKS`,
+    ``randint(1, 4)``) written to both channels and the next start ``randint(60, 180)`` frames later. No
+    clipping: about half of the reference's raw values lie outside [0, 1]. The demo with ``random.seed(seed)``
+    before its blink loop gives the same numbers. Clips shorter than 5 frames (where the demo's filter
+    raises) are not smoothed.
+
+    Args:
+        weights: (T, 52) raw network weights.
+        seed: seeds the blink script.
+
+    Returns:
+        (T, 52) float32 (the demo's float64 result, rounded once).
+    """
+    import random
+
+    from scipy.signal import savgol_filter
+
+    raw = np.asarray(weights, dtype=np.float32)
+    out = np.zeros(raw.shape, dtype=np.float64)
+    for c in range(raw.shape[1]):
+        out[:, c] = savgol_filter(raw[:, c], 5, 2) if raw.shape[0] >= 5 else raw[:, c]
+    left, right = EYE_BLINK
+    out[:, left] = 0
+    out[:, right] = 0
+    rng = random.Random(int(seed))
+    i = rng.randint(0, BLINK_FIRST_MAX)
+    length = REFERENCE_BLINKS.shape[1]
+    while i < out.shape[0] - length:
+        curve = REFERENCE_BLINKS[rng.randint(1, len(REFERENCE_BLINKS)) - 1]
+        out[i : i + length, left] = curve
+        out[i : i + length, right] = curve
+        i += rng.randint(*BLINK_GAP)
+    return out.astype(np.float32)
+
+
 def postprocess(weights: np.ndarray, cfg: Any) -> np.ndarray:
-    """The demo's post-processing as switched by ``cfg.infer``: ``smooth``, ``blinks``, then ``clip`` to [0, 1]."""
+    """Post-processing of the raw weights, as chosen by the top-level ``postprocess`` key.
+
+    ``default``: as switched by ``cfg.infer``: ``smooth``, ``blinks`` (our blink curves), then ``clip`` to
+    [0, 1] (the range of ARKit weights; the documented default for the CSV / Live Link export).
+    ``reference``: :func:`reference_postprocess` with ``cfg.infer.blink_seed`` (the demo's exact numbers,
+    unclipped, for comparing an imported released model with the reference).
+
+    Raises:
+        AvsError: an unknown ``postprocess`` value.
+    """
+    mode = str(getattr(cfg, "postprocess", "default")).strip().lower()
+    if mode not in POSTPROCESS_MODES:
+        raise AvsError(f"postprocess must be one of {', '.join(POSTPROCESS_MODES)}, got {mode!r}")
+    if mode == "reference":
+        return reference_postprocess(weights, int(cfg.infer.blink_seed))
     out = np.asarray(weights, dtype=np.float32)
     if cfg.infer.smooth:
         out = smooth(out)
@@ -213,6 +278,7 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
             bad audio, or an emotion the checkpoint has no running mean for.
     """
     emotion, level, person = resolve_controls(cfg)
+    postprocess(np.zeros((1, NUM_BLENDSHAPES), np.float32), cfg)  # a bad postprocess= fails before the network runs
     ref = None
     if str(cfg.infer.emotion_audio or ""):
         from avs.api import load_audio

@@ -2,11 +2,14 @@
 
 Facts from psyai-net/EmoTalk_release (``model.py``, ``wav2vec.py``, ``utils.py``) and the paper
 (Peng et al., "EmoTalk: Speech-Driven Emotional Disentanglement for 3D Face Animation", ICCV 2023,
-Sec. 3); /work/shared/specs/emotalk.md is the summary this file implements:
+Sec. 3):
 
-- content and emotion encoders are ``transformers.Wav2Vec2Model``; in both, the 50 Hz CNN features
-  are linearly interpolated (``align_corners=True``) to the 30 fps frame count *before* the feature
-  projection and the transformer encoder;
+- content and emotion encoders are ``transformers.Wav2Vec2Model``; they resample differently
+  (reference ``wav2vec.py``): the **content** encoder linearly interpolates (``align_corners=True``) its
+  50 Hz CNN features to the 30 fps frame count T *before* the feature projection and the transformer
+  encoder; the **emotion** encoder interpolates them to ``int(L / 50 · 30)`` frames (L = its 50 Hz CNN
+  frames), runs the projection and transformer on those, and interpolates its *output* hidden states to
+  T afterwards (``Wav2Vec2ForSpeechClassification.forward``), each sequence on its own;
 - emotion head on the emotion encoder: mean over frames → dropout → Linear H→H → tanh → dropout →
   Linear H→classes;
 - content' = Linear(H→512); emo832 = Linear(H→832); emo256 = ReLU(Linear 832→256); level one-hot(2)
@@ -26,9 +29,6 @@ Differences from the reference, all for batching or documented controls:
   are left out of the interpolation, the wav2vec2 encoders get an attention mask, and the emotion
   head pools over valid frames only. The decoder needs no padding mask: its causal and diagonal
   masks never let a valid frame see a padded one;
-- the reference's emotion encoder interpolates to ``int(0.6 · T50)`` frames before its transformer
-  and again to the frame count after it; we interpolate once, to the frame count (the spec's form;
-  the two counts differ by at most a frame or two);
 - the ALiBi mask is computed for the length at hand instead of sliced from a 5000-frame table (same
   values, no length limit);
 - two buffers hold running means of the emotion features per RAVDESS emotion, so that
@@ -288,30 +288,58 @@ class EmoTalk(nn.Module):
         return feats, feat_len
 
     @staticmethod
-    def _encode(w2v: nn.Module, feats: torch.Tensor, feat_len: torch.Tensor,
-                num_frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Interpolate each sequence's valid CNN features to its frame count, then project and encode.
+    def _resample(rows: list[torch.Tensor], sizes: list[int], t_max: int) -> torch.Tensor:
+        """Linearly interpolate (``align_corners=True``) each (L_j, C) row to ``sizes[j]`` frames and
+        zero-pad to ``t_max``: (J, t_max, C). Reference ``wav2vec.py::linear_interpolation``."""
+        out = []
+        for x, size in zip(rows, sizes, strict=True):
+            x = F.interpolate(x.T[None], size=size, mode="linear", align_corners=True)[0].T
+            out.append(F.pad(x, (0, 0, 0, t_max - size)))
+        return torch.stack(out)
+
+    @staticmethod
+    def _transformer(w2v: nn.Module, x: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """Feature projection and transformer encoder over (J, T, C) features with ``lengths`` valid frames."""
+        mask = torch.arange(x.shape[1], device=x.device)[None] < torch.tensor(lengths, device=x.device)[:, None]
+        hidden = w2v.feature_projection(x)[0]
+        return w2v.encoder(hidden, attention_mask=None if bool(mask.all()) else mask)[0]
+
+    @staticmethod
+    def _encode(w2v: nn.Module, feats: torch.Tensor, feat_len: torch.Tensor, num_frames: torch.Tensor,
+                resample: str = "before") -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode each sequence's valid CNN features into hidden states at its frame count.
+
+        ``resample="before"`` (the content encoder): interpolate the 50 Hz features to the frame count,
+        then project and encode. ``resample="after"`` (the emotion encoder): interpolate them to
+        ``int(L_j / 50 · 30)`` frames (at least 1), project and encode those, then interpolate the
+        encoder's output to the frame count. Reference ``wav2vec.py``: ``Wav2Vec2Model.forward`` with and
+        without ``frame_num``, ``Wav2Vec2ForSpeechClassification.forward``.
 
         Args:
             feats: (J, L, C) CNN features; feat_len (J,) valid counts; num_frames (J,) frame counts.
+            resample: ``before`` or ``after`` the transformer.
 
         Returns:
             ((J, T, H) hidden states, (J, T) bool mask of valid frames), T = max(num_frames) rounded up to
             a multiple of :data:`FRAME_BUCKET` when J > 1.
+
+        Raises:
+            ValueError: an unknown ``resample``.
         """
         t_max = int(num_frames.max())
         if feats.shape[0] > 1:
             t_max = -(-t_max // FRAME_BUCKET) * FRAME_BUCKET
-        rows = []
-        for j in range(feats.shape[0]):
-            x = feats[j, : int(feat_len[j])].T[None]  # (1, C, L_j)
-            x = F.interpolate(x, size=int(num_frames[j]), mode="linear", align_corners=True)[0].T
-            rows.append(F.pad(x, (0, 0, 0, t_max - x.shape[0])))
-        x = torch.stack(rows)
-        mask = torch.arange(t_max, device=x.device)[None] < num_frames[:, None]
-        hidden = w2v.feature_projection(x)[0]
-        out = w2v.encoder(hidden, attention_mask=None if bool(mask.all()) else mask)
-        return out[0], mask
+        frames = [int(n) for n in num_frames]
+        rows = [feats[j, : int(feat_len[j])] for j in range(feats.shape[0])]
+        mask = torch.arange(t_max, device=feats.device)[None] < num_frames[:, None]
+        if resample == "before":
+            return EmoTalk._transformer(w2v, EmoTalk._resample(rows, frames, t_max), frames), mask
+        if resample != "after":
+            raise ValueError(f"resample must be 'before' or 'after', got {resample!r}")
+        inner = [max(1, int(r.shape[0] / 50.0 * 30)) for r in rows]  # the reference's int(L / 50 * 30)
+        hidden = EmoTalk._transformer(w2v, EmoTalk._resample(rows, inner, max(inner)), inner)
+        outputs = [hidden[j, :n] for j, n in enumerate(inner)]
+        return EmoTalk._resample(outputs, frames, t_max), mask
 
     # ------------------------------------------------------------------ forward
 
@@ -350,7 +378,7 @@ class EmoTalk(nn.Module):
         e_pos = torch.searchsorted(e_rows, emotion_index)
         num_frames = num_frames.long()
         content, mask = self._encode(w2v_c, feats_c[c_pos], len_c[c_pos], num_frames)
-        emotion, _ = self._encode(w2v_e, feats_e[e_pos], len_e[e_pos], num_frames)
+        emotion, _ = self._encode(w2v_e, feats_e[e_pos], len_e[e_pos], num_frames, resample="after")
 
         weights = mask.unsqueeze(-1).to(emotion.dtype)
         pooled = (emotion * weights).sum(1) / num_frames.clamp(min=1)[:, None].to(emotion.dtype)

@@ -36,14 +36,14 @@ def test_live_link_layout(tmp_path) -> None:
     with open(path, newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:4] == ["Timecode", "BlendShapeCount", "EyeBlinkLeft", "EyeLookDownLeft"]
-    assert rows[0][-1] == "TongueOut" and len(rows[0]) == 54 and len(rows) == 66
-    assert sorted(n.lower() for n in rows[0][2:]) == sorted(n.lower() for n in ARKIT_NAMES)
-    assert rows[1][:2] == ["00:00:00:00.000", "52"] and rows[31][0] == "00:00:01:00.000"
+    assert rows[0][53] == "TongueOut" and len(rows[0]) == 63 and len(rows) == 66
+    assert sorted(n.lower() for n in rows[0][2:54]) == sorted(n.lower() for n in ARKIT_NAMES)
+    assert rows[1][:2] == ["00:00:00:00.000", "61"] and rows[31][0] == "00:00:01:00.000"
     assert rows[65][0] == "00:00:02:04.000"
     # values land under their names
     assert float(rows[1][rows[0].index("JawOpen")]) == pytest.approx(motion.data[0, INDEX["jawOpen"]], abs=1e-6)
     np.testing.assert_allclose(read_live_link_csv(path), motion.data, atol=1e-6)
-    assert live_link_header()[2:] == [n[0].upper() + n[1:] for n in LIVE_LINK_ORDER]
+    assert live_link_header()[2:54] == [n[0].upper() + n[1:] for n in LIVE_LINK_ORDER]
     assert live_link_timecode(30 * 3600 + 30 * 61 + 7) == "01:01:01:07.000"
 
 
@@ -133,3 +133,78 @@ def test_face_follows_the_curves() -> None:
         assert abs(brow["brows"][side][-1, 1] - g0["brows"][side][-1, 1]) < 1e-9  # outer ends stay
     ys, _ = _changed(rest, r.draw(_face(browInnerUp=1.0)))
     assert ys.size > 20 and ys.max() < to_y(-0.15)  # only the brow region changed
+
+
+# The Live Link Face app's own take CSV header (Epic Games' iOS app): 52 ARKit curves then 9 rotations.
+APP_HEADER = (
+    "Timecode,BlendShapeCount,EyeBlinkLeft,EyeLookDownLeft,EyeLookInLeft,EyeLookOutLeft,EyeLookUpLeft,"
+    "EyeSquintLeft,EyeWideLeft,EyeBlinkRight,EyeLookDownRight,EyeLookInRight,EyeLookOutRight,EyeLookUpRight,"
+    "EyeSquintRight,EyeWideRight,JawForward,JawRight,JawLeft,JawOpen,MouthClose,MouthFunnel,MouthPucker,"
+    "MouthRight,MouthLeft,MouthSmileLeft,MouthSmileRight,MouthFrownLeft,MouthFrownRight,MouthDimpleLeft,"
+    "MouthDimpleRight,MouthStretchLeft,MouthStretchRight,MouthRollLower,MouthRollUpper,MouthShrugLower,"
+    "MouthShrugUpper,MouthPressLeft,MouthPressRight,MouthLowerDownLeft,MouthLowerDownRight,MouthUpperUpLeft,"
+    "MouthUpperUpRight,BrowDownLeft,BrowDownRight,BrowInnerUp,BrowOuterUpLeft,BrowOuterUpRight,CheekPuff,"
+    "CheekSquintLeft,CheekSquintRight,NoseSneerLeft,NoseSneerRight,TongueOut,HeadYaw,HeadPitch,HeadRoll,"
+    "LeftEyeYaw,LeftEyePitch,LeftEyeRoll,RightEyeYaw,RightEyePitch,RightEyeRoll"
+).split(",")
+
+
+def _parse_like_importers(path, fps: float) -> tuple[list[str], np.ndarray, list[float]]:
+    """Read a take as the Unreal/Blender/Maya importers of the app's files do: fixed header, the count
+    column says how many values follow, the timecode HH:MM:SS:FF.mmm gives the time at the take's rate."""
+    import re
+
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    times, values = [], []
+    for row in body:
+        match = re.fullmatch(r"(\d{2}):(\d{2}):(\d{2}):(\d{2})\.(\d{3})", row[0])
+        assert match, row[0]
+        h, m, sec, ff, mmm = (int(g) for g in match.groups())
+        assert ff < int(np.ceil(fps))
+        times.append(h * 3600 + m * 60 + sec + (ff + mmm / 1000) / fps)
+        count = int(row[1])
+        assert len(row) == 2 + count
+        values.append([float(v) for v in row[2 : 2 + count]])
+    return header, np.asarray(values), times
+
+
+@pytest.mark.parametrize("fps", [30.0, 25.0, 60.0])
+def test_live_link_csv_reads_like_the_app_file(tmp_path, fps) -> None:
+    motion = _motion(70)
+    motion = Motion("blendshapes", motion.data, fps, motion.extras)
+    path = write_live_link_csv(motion, tmp_path / "take.csv")
+    header, values, times = _parse_like_importers(path, fps)
+    assert header == APP_HEADER
+    assert values.shape == (70, 61)
+    np.testing.assert_allclose(times, np.arange(70) / fps, atol=1e-9)
+    by_name = dict(zip(header[2:], values.T, strict=True))
+    np.testing.assert_allclose(by_name["JawOpen"], motion.data[:, INDEX["jawOpen"]], atol=1e-6)
+    np.testing.assert_allclose(by_name["EyeBlinkRight"], motion.data[:, INDEX["eyeBlinkRight"]], atol=1e-6)
+    assert not values[:, 52:].any()  # EmoTalk predicts no head or eye rotation: zeros
+
+
+def test_live_link_csv_carries_head_pose(tmp_path) -> None:
+    motion = _motion(10)
+    head = np.linspace(-0.2, 0.2, 30, dtype=np.float32).reshape(10, 3)
+    motion = Motion("blendshapes", motion.data, 30.0, {"head_rotation": head})
+    _, values, _ = _parse_like_importers(write_live_link_csv(motion, tmp_path / "t.csv"), 30.0)
+    np.testing.assert_allclose(values[:, 52:55], head, atol=1e-6)
+    assert not values[:, 55:].any()
+
+
+def test_live_link_timecode_fractional_rate() -> None:
+    assert live_link_timecode(29, 30.0) == "00:00:00:29.000"
+    assert live_link_timecode(30, 29.97) == "00:00:01:00.030"  # frame 30 at 29.97 fps: 1.001 s = 0.03 frame past 1 s
+
+
+def test_plot_of_a_long_clip_is_binned(tmp_path) -> None:
+    """An hour at 30 fps is drawn as bin means (the PNG has 1200 px of width), not 108000 columns."""
+    from avs_emotalk.export import PLOT_MAX_COLUMNS, write_plot
+
+    frames = 3 * PLOT_MAX_COLUMNS + 7
+    data = np.zeros((frames, 52), np.float32)
+    data[: frames // 2, INDEX["jawOpen"]] = 1.0
+    path = write_plot(Motion("blendshapes", data, 30.0, {}), tmp_path / "long.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

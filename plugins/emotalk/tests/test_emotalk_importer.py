@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -22,7 +23,7 @@ from avs.plugins import discover
 from avs_emotalk.config import EmoTalkConfig
 from avs_emotalk.importer import import_weights, map_reference_state
 from avs_emotalk.inference import predict
-from avs_emotalk.model import build_generator, wav2vec2_config
+from avs_emotalk.model import EmoTalk, build_generator, wav2vec2_config
 
 
 class _RefWav2Vec2(nn.Module):
@@ -164,3 +165,105 @@ def test_import_errors(tmp_path, reference_file, ref_cfg) -> None:
         import_reference(discover().get("emotalk"), path, tmp_path / "x.safetensors",
                          ["model.encoder=small", "model.content_dim=256"])
     assert not (tmp_path / "x.safetensors").exists()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The emotion encoder's order of operations, re-stated from EmoTalk_release (model.py::predict, wav2vec.py) in its
+# simplest form: batch of one, no padding, straight calls into the reference-named modules.
+
+
+def _lerp(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(1, L, C) → (1, size, C), linear with align_corners=True (the reference's linear_interpolation)."""
+    return torch.nn.functional.interpolate(x.transpose(1, 2), size=size, align_corners=True,
+                                           mode="linear").transpose(1, 2)
+
+
+def _reference_predict(ref: ReferenceEmoTalk, audio: torch.Tensor, level: int, person: int) -> torch.Tensor:
+    """(1, S) waveform → (1, T, 52), as the reference's ``predict`` orders it."""
+    num_frames = math.ceil(audio.shape[1] / 16000 * 30)
+    x = (audio - audio.mean()) / torch.sqrt(audio.var(unbiased=False) + 1e-7)  # the processors' do_normalize
+    cont = ref.audio_encoder_cont
+    feats = cont.feature_extractor(x).transpose(1, 2)
+    feats = _lerp(feats, num_frames)  # content: to T frames *before* the transformer (frame_num given)
+    content = cont.encoder(cont.feature_projection(feats)[0])[0]
+    emo = ref.audio_encoder_emo.wav2vec2
+    feats = emo.feature_extractor(x).transpose(1, 2)
+    feats = _lerp(feats, int(feats.shape[1] / 50.0 * 30))  # emotion: frame_num not passed to wav2vec2
+    hidden = emo.encoder(emo.feature_projection(feats)[0])[0]
+    emotion = _lerp(hidden, num_frames)  # ... and its output interpolated to T afterwards
+    lvl = ref.obj_vector_level(torch.eye(2)[[level]])[:, None].repeat(1, num_frames, 1)
+    per = ref.obj_vector_person(torch.eye(24)[[person]])[:, None].repeat(1, num_frames, 1)
+    emo832 = ref.audio_feature_map_emo(emotion)
+    tgt = torch.cat([ref.audio_feature_map_cont(content), ref.relu(ref.audio_feature_map_emo2(emo832)), lvl, per], 2)
+    slopes = [0.25 ** (h + 1) for h in range(4)]  # FaceFormer's ALiBi slopes for 4 heads
+    tgt_mask = torch.full((4, num_frames, num_frames), float("-inf"))
+    for h in range(4):
+        for i in range(num_frames):
+            for j in range(i + 1):
+                tgt_mask[h, i, j] = -slopes[h] * ((i - j) // 30)
+    memory_mask = ~torch.eye(num_frames, dtype=torch.bool)
+    out = ref.transformer_decoder(tgt, emo832, tgt_mask=tgt_mask, memory_mask=memory_mask)
+    return ref.bs_map_r(out)
+
+
+@pytest.fixture(scope="module")
+def default_init_reference(tmp_path_factory):
+    """A reference-named EmoTalk.pth with the modules' own initialisation (seeded) and a non-zero output
+    layer: unlike small normal weights, its output depends strongly on the emotion path."""
+    torch.manual_seed(11)
+    ref = ReferenceEmoTalk(wav2vec2_config("small"))
+    nn.init.normal_(ref.bs_map_r.weight, std=0.1)
+    path = tmp_path_factory.mktemp("ref_default") / "EmoTalk.pth"
+    torch.save(_old_weight_norm_names(ref.state_dict()), path)
+    return path, ref.eval()
+
+
+def _content_order(*args, resample: str = "") -> torch.Tensor:
+    """The old (wrong) emotion path: resampled before the transformer, as the content encoder does."""
+    return EmoTalk._encode(*args, resample="before")
+
+
+def test_forward_matches_reference_order_of_operations(default_init_reference, ref_cfg) -> None:
+    path, ref = default_init_reference
+    mapped, _ = import_weights(path, ref_cfg, None)
+    G = build_generator(ref_cfg)
+    load_state_strict(G, mapped, "reference")
+    G.eval()
+    torch.manual_seed(3)
+    for samples in (16000 + 4321, 40000):  # 59 / 75 frames; int(L / 50 * 30) and T differ
+        audio = torch.randn(1, samples) * 0.1
+        with torch.no_grad():
+            expected = _reference_predict(ref, audio, level=1, person=5)
+            one = torch.tensor([0])
+            ours = G(audio, torch.tensor([samples]), one, one, torch.tensor([expected.shape[1]]), torch.tensor([1]),
+                     torch.tensor([5]))["blendshapes"]
+            # the old order (emotion resampled before its transformer, like the content) is measurably different
+            G._encode = _content_order
+            old = G(audio, torch.tensor([samples]), one, one, torch.tensor([expected.shape[1]]), torch.tensor([1]),
+                    torch.tensor([5]))["blendshapes"]
+            del G._encode
+        assert expected.std() > 0.5
+        torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-4)
+        assert (old - expected).abs().max() > 0.1
+
+
+def test_batched_emotion_path_equals_one_by_one(default_init_reference, ref_cfg) -> None:
+    mapped, _ = import_weights(default_init_reference[0], ref_cfg, None)
+    G = build_generator(ref_cfg)
+    load_state_strict(G, mapped, "reference")
+    G.eval()
+    torch.manual_seed(4)
+    lengths = [16000 + 4321, 30000]
+    audio = torch.zeros(2, max(lengths))
+    for i, n in enumerate(lengths):
+        audio[i, :n] = torch.randn(n) * 0.1
+    frames = [math.ceil(n / 16000 * 30) for n in lengths]
+    idx = torch.tensor([0, 1])
+    with torch.no_grad():
+        both = G(audio, torch.tensor(lengths), idx, idx, torch.tensor(frames), torch.tensor([1, 0]),
+                 torch.tensor([2, 3]))["blendshapes"]
+        for i, n in enumerate(lengths):
+            one = torch.tensor([0])
+            alone = G(audio[i : i + 1, :n], torch.tensor([n]), one, one, torch.tensor([frames[i]]),
+                      torch.tensor([[1, 0][i]]), torch.tensor([[2, 3][i]]))["blendshapes"]
+            torch.testing.assert_close(both[i, : frames[i]], alone[0], rtol=1e-5, atol=1e-4)

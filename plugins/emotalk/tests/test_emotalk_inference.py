@@ -20,6 +20,7 @@ from avs_emotalk.inference import (
     postprocess,
     predict,
     predict_raw,
+    reference_postprocess,
     scripted_blinks,
     smooth,
 )
@@ -111,6 +112,52 @@ def test_postprocess_switches(small_cfg) -> None:
     np.testing.assert_allclose(postprocess(raw, small_cfg), np.clip(smooth(raw), 0, 1))
     small_cfg.infer.blinks = True
     assert not np.allclose(postprocess(raw, small_cfg)[:, EYE_BLINK[0]], np.clip(smooth(raw), 0, 1)[:, EYE_BLINK[0]])
+
+
+def _demo_postprocess(prediction: np.ndarray, seed: int) -> np.ndarray:
+    """The reference demo's post-processing (EmoTalk_release demo.py), re-stated with its literal steps."""
+    import random
+
+    from scipy.signal import savgol_filter
+
+    eyes = [np.array([0.36537236, 0.950235724, 0.95593375, 0.916715622, 0.367256105, 0.119113259, 0.025357503]),
+            np.array([0.234776169, 0.909951985, 0.944758058, 0.777862132, 0.191071674, 0.235437036, 0.089163929]),
+            np.array([0.870040774, 0.949833691, 0.949418545, 0.695911646, 0.191071674, 0.072576277, 0.007108896]),
+            np.array([0.000307991, 0.556701422, 0.952656746, 0.942345619, 0.425857186, 0.148335218, 0.017659493])]
+    output = np.zeros((prediction.shape[0], prediction.shape[1]))
+    for i in range(prediction.shape[1]):
+        output[:, i] = savgol_filter(prediction[:, i], 5, 2)
+    output[:, 8] = 0
+    output[:, 9] = 0
+    random.seed(seed)
+    i = random.randint(0, 60)
+    while i < output.shape[0] - 7:
+        eye = eyes[random.randint(1, 4) - 1]
+        output[i:i + 7, 8] = eye
+        output[i:i + 7, 9] = eye
+        i = i + random.randint(60, 180)
+    return output
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_reference_postprocess_is_the_demo(small_cfg, seed) -> None:
+    raw = np.random.default_rng(seed).normal(0.3, 0.6, (700, 52)).astype(np.float32)
+    expected = _demo_postprocess(raw, seed)
+    np.testing.assert_array_equal(reference_postprocess(raw, seed), expected.astype(np.float32))
+    small_cfg.postprocess = "reference"
+    small_cfg.infer.blink_seed = seed
+    out = postprocess(raw, small_cfg)
+    np.testing.assert_array_equal(out, expected.astype(np.float32))
+    assert out.min() < 0 and out.max() > 1  # not clipped, as in the demo
+    assert np.count_nonzero(out[:, 8]) >= 7 * 3  # blinks every 60-180 frames over 700 frames
+    small_cfg.postprocess = "default"
+    assert postprocess(raw, small_cfg).min() >= 0  # our default clips
+
+
+def test_bad_postprocess_is_a_user_error(small_G, small_cfg) -> None:
+    small_cfg.postprocess = "demo"
+    with pytest.raises(AvsError, match="postprocess must be one of default, reference"):
+        predict(small_G, np.zeros(16000, np.float32), small_cfg, {})
 
 
 class _EnergyStub(torch.nn.Module):

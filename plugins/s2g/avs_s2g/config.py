@@ -59,7 +59,9 @@ class InferConfig:
     """Windowing of long inputs at inference.
 
     Attributes:
-        window_frames: pose frames (15 fps) per network call; a multiple of 32.
+        window_frames: pose frames (15 fps) of one network pass: a clip up to this long runs in one
+            pass, as the reference does with every clip; longer ones in overlapping passes of this
+            length (360 frames = 24 s, SDT's demo limit), each padded to the next multiple of 32 above.
         overlap_frames: frames shared by neighbouring windows, linearly cross-faded.
         silence_gate_db: frames whose audio level (RMS, dBFS) is below this fade to the rest
             (mean) pose; the fade spans 10 dB and is smoothed over 5 frames. Digital silence lies
@@ -67,8 +69,8 @@ class InferConfig:
             arbitrary motion; ours is a still figure. ``-inf`` switches the gate off (avs addition).
     """
 
-    window_frames: int = 256
-    overlap_frames: int = 32
+    window_frames: int = 360
+    overlap_frames: int = 30
     silence_gate_db: float = -60.0
 
 

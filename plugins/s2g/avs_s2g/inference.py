@@ -1,9 +1,12 @@
 """Speech → keypoints for audio of any length, and evaluation over a data-set split.
 
-Inference follows speech2gesture ``audio_to_multiple_pose_gan/predict_audio.py``: the pose length
-is ``floor(15 · samples / 16000)``, the network runs on a length padded to a multiple of 32
-(audio padded by reflection) and the result is cropped back. Unlike the reference, long inputs
-are processed in overlapping windows (``cfg.infer``) cross-faded by
+Inference follows speech2gesture ``audio_to_multiple_pose_gan/predict_audio.py``, which runs the
+whole clip, of any length, through the generator in one pass: the pose length is
+``T = int(15 · samples / 16000)``, the network runs on ``T + 32 − T mod 32`` frames (the next multiple
+of 32 above T, a full 32 more when T already is one; audio padded by reflection to that length) and the
+result is cropped back to T. We do the same for clips up to ``cfg.infer.window_frames`` (360 frames =
+24 s, SDT's demo limit); longer inputs run in overlapping passes of that length (each padded the same
+way, with the real audio that follows where there is some) cross-faded by
 :func:`avs.windowing.windowed_inference`, so memory stays flat. Decoding reverses the
 normalisation (``pose_logic_lib.decode_pose_normalized_keypoints``, without the display scaling to
 ``jon``) and places the neck at the training data's mean neck position.
@@ -26,6 +29,8 @@ from avs_s2g.skeleton import NON_NECK, NON_NECK_FLAT, flat_to_keypoints
 STFT_TAIL = 400 - 160
 """Samples past a window's last frame that the last log-mel frame still needs (win − hop)."""
 EVAL_BATCH = 32
+GATE_CHUNK_FRAMES = 1024
+"""Pose frames whose audio power :func:`silence_gate` computes at once (memory flat in the input length)."""
 
 
 def num_pose_frames(num_samples: int) -> int:
@@ -45,8 +50,15 @@ def _window_audio(audio: np.ndarray, start: int, padded_frames: int) -> np.ndarr
     return chunk
 
 
+def padded_frames(num_frames: int) -> int:
+    """Frames the generator runs on for ``num_frames`` output frames: ``T + 32 − T mod 32`` (speech2gesture
+    ``predict_audio.py``: always the next multiple of 32 strictly above T)."""
+    return num_frames + FRAME_MULTIPLE - num_frames % FRAME_MULTIPLE
+
+
 def predict_normalised(G: Any, audio: np.ndarray, cfg: Any) -> np.ndarray:
-    """Normalised poses for a whole recording.
+    """Normalised poses for a whole recording: one pass up to ``cfg.infer.window_frames`` frames, else
+    overlapping passes of that length (module docstring).
 
     Args:
         G: the generator (any mode; run in eval mode without gradient, mode restored after).
@@ -57,7 +69,7 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any) -> np.ndarray:
         (T, 98) float32 normalised poses at 15 fps, T = floor(15 · N / 16000).
 
     Raises:
-        AvsError: audio shorter than one frame, not 1-D, non-finite; a window that is not a multiple of 32.
+        AvsError: audio shorter than one frame, not 1-D, non-finite; bad window settings.
     """
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1:
@@ -71,14 +83,17 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any) -> np.ndarray:
             f"need at least {1 / FPS:.3f} s"
         )
     window, overlap = int(cfg.infer.window_frames), int(cfg.infer.overlap_frames)
-    if window <= 0 or window % FRAME_MULTIPLE:
-        raise AvsError(f"infer.window_frames must be a positive multiple of {FRAME_MULTIPLE}, got {window}")
+    if window < 1 or not 0 <= overlap < window:
+        raise AvsError(f"infer.window_frames must be >= 1 and 0 <= infer.overlap_frames < window "
+                       f"(got {window}, {overlap})")
+    window = min(window, num_frames)  # one pass over the whole clip when it fits
+    overlap = min(overlap, window - 1)
     device = next(G.parameters()).device
     was_training = G.training
     G.eval()
 
     def run(start: int, stop: int) -> np.ndarray:
-        padded = math.ceil((stop - start) / FRAME_MULTIPLE) * FRAME_MULTIPLE
+        padded = padded_frames(stop - start)
         mel = torch.from_numpy(log_mel(_window_audio(audio, start, padded), SAMPLE_RATE)).to(device)
         return G(mel[None], padded)[0, : stop - start].float().cpu().numpy()
 
@@ -132,7 +147,12 @@ def silence_gate(audio: np.ndarray, num_frames: int, threshold_db: float) -> np.
         return np.ones(num_frames, np.float32)
     hop = SAMPLE_RATE / FPS
     edges = (np.arange(num_frames + 1) * hop).astype(int)
-    power = np.add.reduceat(np.asarray(audio[: edges[-1]], np.float64) ** 2, edges[:-1]) / np.diff(edges)
+    power = np.empty(num_frames, np.float64)
+    step = GATE_CHUNK_FRAMES  # float64 squares of about a minute at a time, never of the whole input
+    for f0 in range(0, num_frames, step):
+        f1 = min(f0 + step, num_frames)
+        chunk = np.asarray(audio[edges[f0] : edges[f1]], np.float64) ** 2
+        power[f0:f1] = np.add.reduceat(chunk, edges[f0:f1] - edges[f0]) / np.diff(edges[f0 : f1 + 1])
     level_db = 10 * np.log10(power + 1e-20)
     gate = np.clip((level_db - (threshold_db - 10.0)) / 10.0, 0.0, 1.0)
     return uniform_filter1d(gate, size=5, mode="nearest").astype(np.float32)

@@ -51,10 +51,30 @@ def test_too_short_is_a_user_error(G, small_cfg, synth_stats) -> None:
         predict(G, np.zeros((2, 16000), np.float32), small_cfg, synth_stats)
 
 
-def test_bad_window_is_a_user_error(G, small_cfg, synth_stats) -> None:
-    small_cfg.infer.window_frames = 100
+@pytest.mark.parametrize(("window", "overlap"), [(0, 0), (64, 64), (64, -1)])
+def test_bad_window_is_a_user_error(G, small_cfg, synth_stats, window, overlap) -> None:
+    small_cfg.infer.window_frames, small_cfg.infer.overlap_frames = window, overlap
     with pytest.raises(AvsError, match="window_frames"):
         predict(G, np.zeros(16000, np.float32), small_cfg, synth_stats)
+
+
+@pytest.mark.parametrize("frames", [44, 64, 150])
+def test_a_short_clip_is_one_pass_over_the_exact_clip(G, small_cfg, speech: np.ndarray, frames: int) -> None:
+    """As speech2gesture's predict_audio.py: the whole clip, padded by reflection to the next multiple of 32
+    strictly above T (64 frames run as 96), through the generator once, cropped to T."""
+    from avs.audio import log_mel
+
+    audio = speech[: int(frames * 16000 / 15) + 7]
+    assert num_pose_frames(audio.size) == frames
+    ours = predict_normalised(G, audio, small_cfg)
+    padded = frames + 32 - frames % 32
+    wanted = round(padded * 16000 / 15) + 240  # the last pose frame's STFT window reaches 240 samples further
+    clip = np.pad(audio, (0, wanted - audio.size), mode="reflect")
+    G.eval()
+    with torch.no_grad():
+        direct = G(torch.from_numpy(log_mel(clip, 16000))[None], padded)[0, :frames].numpy()
+    np.testing.assert_allclose(ours, direct, rtol=0, atol=1e-5)
+    assert small_cfg.infer.window_frames == 360  # the default covers 24 s in one pass
 
 
 class _LocalStub(torch.nn.Module):
@@ -122,3 +142,18 @@ def test_silence_gate_levels() -> None:
     assert np.all(silence_gate(audio, 45, -np.inf) == 1.0)
     quiet = np.full(hop * 10, 10 ** (-65 / 20) * np.sqrt(2), np.float32)  # -62 dBFS: on the -70…-60 ramp
     assert 0.0 < silence_gate(quiet, 10, -60.0)[5] < 1.0
+
+
+def test_silence_gate_in_chunks_equals_one_go(speech: np.ndarray) -> None:
+    from avs_s2g.inference import GATE_CHUNK_FRAMES, silence_gate
+
+    audio = np.resize(speech, 16000 * 200) * np.linspace(0, 1, 16000 * 200, dtype=np.float32) ** 4
+    frames = num_pose_frames(audio.size)
+    assert frames > 2 * GATE_CHUNK_FRAMES
+    edges = (np.arange(frames + 1) * 16000 / 15).astype(int)
+    power = np.add.reduceat(audio[: edges[-1]].astype(np.float64) ** 2, edges[:-1]) / np.diff(edges)
+    from scipy.ndimage import uniform_filter1d
+
+    level = 10 * np.log10(power + 1e-20)
+    expected = uniform_filter1d(np.clip((level + 70.0) / 10.0, 0, 1), size=5, mode="nearest")
+    np.testing.assert_allclose(silence_gate(audio, frames, -60.0), expected, rtol=0, atol=1e-6)

@@ -94,14 +94,16 @@ class InferConfig:
     """Windowing of long inputs at inference.
 
     Attributes:
-        window_frames: pose frames (15 fps) per network call (64: the training length).
+        window_frames: pose frames (15 fps) of one network pass: a clip up to this long runs in one
+            pass over its own audio, as the reference demo does; longer ones in overlapping passes of
+            this length (360 frames = the reference's ``MAX_DEMO_LENGTH`` of 24 s).
         overlap_frames: frames shared by neighbouring windows, linearly cross-faded.
         batch_windows: windows run through the network at once.
     """
 
-    window_frames: int = 64
-    overlap_frames: int = 16
-    batch_windows: int = 16
+    window_frames: int = 360
+    overlap_frames: int = 30
+    batch_windows: int = 4
 
 
 @dataclass
@@ -135,6 +137,8 @@ class SDTConfig:
         pose_vae_checkpoint: a ``variant=pose-vae`` checkpoint (``avs train sdt variant=pose-vae``):
             required by ``sdt-vae`` (its templates) and by FTD; ``bundled`` names the pose VAE
             shipped with the plugin (trained on ``avs data synth sdt``); empty/null: none.
+        pose_vae_reference: ``avs import`` only (``--pose-vae``): the reference's pose2pose ``.pth``
+            whose ``clip_code_mu`` are an imported SDT-VAE generator's templates.
         template: which template code drives the generator at predict/evaluate time:
             ``random`` (a random training template of the speaker, seeded by ``seed``),
             ``normal`` (a sample of N(0, I)), ``gt`` (evaluate only: the pose VAE's μ of the
@@ -151,6 +155,7 @@ class SDTConfig:
 
     variant: str = "sdt-bp"
     pose_vae_checkpoint: str | None = None
+    pose_vae_reference: str | None = None
     template: str = "random"
     template_index: int | None = None
     template_index_b: int | None = None

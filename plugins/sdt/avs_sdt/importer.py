@@ -18,9 +18,19 @@ Voice2Pose checkpoints (``voice2pose_*.yaml``):
 Pose2Pose checkpoints (``pose2pose.yaml``): ``module.ae.encoder.*``/``module.ae.decoder.*`` →
 our pose VAE (``variant=pose-vae``); ``module.clip_code_mu``/``_logvar`` are dropped.
 
+SDT-VAE generators (``voice2pose_sdt_vae.yaml``, ``CLIP_CODE.EXTERNAL_CODE``) take a template code but
+hold no table: the reference reads its templates from the pose2pose checkpoint's ``clip_code_mu``
+(``Voice2PoseModel.__init__``). ``avs import sdt GEN.pth OUT --pose-vae POSE2POSE.pth`` (config key
+``pose_vae_reference``) does the same: ``clip_code_mu`` (N, 32) becomes ``stats["templates"]``
+(``variant=sdt-vae``).
+
 The variant, norm, width and template count are read from the weights and written into the
-config. Normalisation statistics are not in the reference's checkpoints (they live in its
-``speakers_stat.py``): pass ``--data`` with the speaker folders the model was trained on.
+config. Normalisation statistics are not in the reference's checkpoints: either ``--speaker NAME``
+(config key ``speaker``) takes the per-speaker statistics the reference publishes in its
+``core/datasets/speakers_stat.py`` (carried here as data, ``speakers_stat.json``: mean, std and scale
+factor of the hierarchical or global form, as the variant uses), so an imported released model
+de-normalises to the reference's pixels; or ``--data`` computes them from the speaker folders the model
+was trained on.
 """
 
 from __future__ import annotations
@@ -73,11 +83,12 @@ def map_reference(state: dict[str, Any], cfg: Any) -> tuple[dict[str, Any], str]
     ``cfg.model.num_templates`` (SDT-BP) from the weights.
 
     Returns:
-        (our state dict, the variant).
+        (our state dict, the variant): ``sdt-vae`` for a generator that takes a code but holds no table
+        (its templates come from the pose VAE, :func:`read_pose_vae_templates`).
 
     Raises:
-        AvsError: an unsupported reference model (pose VAE with audio, frame-variant codes, an SDT-VAE
-            generator whose templates live elsewhere) or an unrecognised file.
+        AvsError: an unsupported reference model (pose VAE with audio, frame-variant codes) or an
+            unrecognised file.
     """
     if any(k.startswith("ae.") for k in state):
         if any(k.startswith("ae.audio_encoder.") for k in state):
@@ -105,10 +116,8 @@ def map_reference(state: dict[str, Any], cfg: Any) -> tuple[dict[str, Any], str]
         cfg.model.num_templates = 0
         return out, "s2g"
     if "clips_code" not in state:
-        raise AvsError(
-            "this is an SDT-VAE generator: its templates are not in this file (the reference reads them from the "
-            "pose VAE checkpoint's clip_code_mu); import that pose VAE and train SDT-VAE with avs instead"
-        )
+        cfg.variant, cfg.model.template_dim, cfg.model.num_templates = "sdt-vae", code_dim, 0
+        return out, "sdt-vae"
     table = state["clips_code"]
     if table.dim() != 2 or int(table.shape[1]) != code_dim:
         raise AvsError(f"clips_code has shape {tuple(table.shape)}; expected (clips, {code_dim}) "
@@ -118,36 +127,135 @@ def map_reference(state: dict[str, Any], cfg: Any) -> tuple[dict[str, Any], str]
     return out, "sdt-bp"
 
 
+def read_pose_vae_templates(path: Path, code_dim: int) -> np.ndarray:
+    """SDT-VAE's templates: ``clip_code_mu`` of the reference's pose2pose checkpoint.
+
+    Args:
+        path: the reference ``pose2pose`` ``.pth`` (``model_state_dict`` with ``module.clip_code_mu``).
+        code_dim: the generator's code width (checked).
+
+    Returns:
+        (N, code_dim) float32, one row per training clip of the pose VAE.
+
+    Raises:
+        AvsError: unreadable file, no ``clip_code_mu``, or a code width other than ``code_dim``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AvsError(f"pose VAE checkpoint not found: {path}")
+    state = read_reference(path)
+    mu = state.get("clip_code_mu")
+    if mu is None:
+        raise AvsError(f"{path} has no clip_code_mu: pass the reference's pose2pose checkpoint (pose2pose.yaml)")
+    if mu.dim() != 2 or int(mu.shape[1]) != code_dim or mu.shape[0] < 1:
+        raise AvsError(f"{path}: clip_code_mu has shape {tuple(mu.shape)}; the generator takes "
+                       f"(clips, {code_dim}) codes")
+    return mu.float().numpy().astype(np.float32)
+
+
+def _published_table(hierarchical: bool) -> dict[str, Any]:
+    import json
+
+    data = json.loads((Path(__file__).with_name("speakers_stat.json")).read_text(encoding="utf-8"))
+    return data["hierarchical" if hierarchical else "global"]
+
+
+def published_speakers(hierarchical: bool) -> list[str]:
+    """Speakers with statistics published by the reference (``speakers_stat.py``) in that form."""
+    return sorted(_published_table(hierarchical))
+
+
+def published_stats(speaker: str, cfg: Any, num_templates: int) -> dict[str, np.ndarray]:
+    """Statistics of one speaker from the reference's published figures (``speakers_stat.json``).
+
+    ``mean``, ``std`` (1, 242) and ``scale_factor`` (1,) are the reference's (hierarchical table for the
+    SDT variants, global for ``s2g``, as :func:`avs_sdt.config.resolve_hierarchical` says); ``neck`` is
+    (0, 0), so predictions are neck-relative pixels like the reference's results; ``mean_pose`` is the
+    decoded mean; ``clip_speaker`` assigns every template row to the speaker.
+
+    Raises:
+        AvsError: a speaker without published statistics in that form (the known ones are listed).
+    """
+    from avs_sdt.config import resolve_hierarchical
+    from avs_sdt.keypoints import POSE_DIM, denormalise
+
+    hierarchical = resolve_hierarchical(cfg)
+    table = _published_table(hierarchical)
+    if speaker not in table:
+        form = "hierarchical" if hierarchical else "global"
+        raise AvsError(f"the reference publishes no {form} statistics for speaker {speaker!r} "
+                       f"(known: {', '.join(sorted(table))}); pass --data DIR to compute them")
+    entry = table[speaker]
+    mean = np.asarray(entry["mean"], np.float64).reshape(1, POSE_DIM)
+    std = np.asarray(entry["std"], np.float64).reshape(1, POSE_DIM)
+    scale = np.asarray([entry["scale_factor"]], np.float64)
+    mean_pose = denormalise(np.zeros((1, POSE_DIM)), mean, std, scale[:, None, None], hierarchical)
+    return {
+        "speakers": np.asarray([speaker], dtype=np.str_),
+        "mean": mean.astype(np.float32), "std": std.astype(np.float32), "scale_factor": scale.astype(np.float32),
+        "neck": np.zeros((1, 2), np.float32), "mean_pose": mean_pose.astype(np.float32),
+        "clip_speaker": np.zeros(num_templates, np.int32),
+    }
+
+
 def import_weights(reference: Path, cfg: Any, data_root: Path | None) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """``Method.import_weights``: read the reference file, map it, compute statistics from ``data_root``.
+    """``Method.import_weights``: read the reference file, map it, take or compute the statistics.
 
     Args:
         reference: the reference ``.pth``.
-        cfg: the config (defaults + overrides); modified to match the weights.
-        data_root: the SDT-layout data set the model was trained on (required: the statistics).
+        cfg: the config (defaults + overrides); modified to match the weights. ``speaker``: use that
+            speaker's published statistics; ``pose_vae_reference``: the pose2pose ``.pth`` whose
+            ``clip_code_mu`` are an SDT-VAE generator's templates (cleared after reading).
+        data_root: the SDT-layout data set the model was trained on (the statistics when no published
+            speaker is named).
 
     Returns:
         (state dict for our generator, statistics).
 
     Raises:
-        AvsError: see :func:`read_reference`, :func:`map_reference`; no ``--data``; a template table
-            whose size does not match the data's training clips with several speakers.
+        AvsError: see :func:`read_reference`, :func:`map_reference`, :func:`read_pose_vae_templates`,
+            :func:`published_stats`; neither ``--speaker`` nor ``--data``, or both; an SDT-VAE generator
+            without ``--pose-vae``; a template table whose size does not match the data's training clips
+            with several speakers.
     """
     from avs_sdt.data import compute_stats
 
     state, variant = map_reference(read_reference(Path(reference)), cfg)
-    if data_root is None:
-        raise AvsError("the reference checkpoints hold no normalisation statistics: pass --data DIR with the "
-                       "speaker folder(s) the model was trained on (avs computes mean, std and scale from it)")
-    templates = int(cfg.model.num_templates)
-    cfg.model.num_templates = 0  # the data's count is checked against the table below
-    stats = compute_stats(cfg, data_root)
-    if variant == "sdt-bp":
+    speaker = str(cfg.speaker or "")
+    pose_vae = str(getattr(cfg, "pose_vae_reference", None) or "")
+    if variant == "sdt-vae" and not pose_vae:
+        raise AvsError("this is an SDT-VAE generator: its templates are not in this file (the reference reads "
+                       "them from the pose VAE checkpoint's clip_code_mu); pass --pose-vae POSE2POSE.pth")
+    if pose_vae and variant != "sdt-vae":
+        raise AvsError(f"--pose-vae is for SDT-VAE generators; {Path(reference).name} is {variant}")
+    if speaker and data_root is not None:
+        raise AvsError("pass either --speaker NAME (the reference's published statistics) or --data DIR "
+                       "(statistics computed from the data), not both")
+    if not speaker and data_root is None:
+        raise AvsError("the reference checkpoints hold no normalisation statistics: pass --speaker NAME to use "
+                       "the reference's published statistics, or --data DIR with the speaker folder(s) the model "
+                       "was trained on (avs computes mean, std and scale from it)")
+    templates = read_pose_vae_templates(Path(pose_vae), int(cfg.model.template_dim)) if pose_vae else None
+    if pose_vae:
+        cfg.pose_vae_reference = None  # read: the checkpoint carries the templates, not the path
+    rows = int(cfg.model.num_templates) if variant == "sdt-bp" else (0 if templates is None else len(templates))
+    if speaker:
+        stats = published_stats(speaker, cfg, rows)
+    else:
+        table_size = int(cfg.model.num_templates)
+        cfg.model.num_templates = 0  # the data's count is checked against the table below
+        cfg.variant = "sdt-bp" if variant == "sdt-vae" else variant  # sdt-vae's templates come from the file
+        try:
+            stats = compute_stats(cfg, data_root)
+        finally:
+            cfg.variant = variant
+            cfg.model.num_templates = table_size
         n = len(stats["clip_speaker"])
-        if n != templates:
+        if rows and n != rows:
             if len(stats["speakers"]) > 1:
-                raise AvsError(f"the reference model has {templates} templates but the training split of {data_root} "
+                raise AvsError(f"the reference model has {rows} templates but the training split of {data_root} "
                                f"has {n} clips of several speakers; pass data.speakers=[NAME]")
-            stats["clip_speaker"] = np.zeros(templates, dtype=np.int32)
-    cfg.model.num_templates = templates
+            stats["clip_speaker"] = np.zeros(rows, dtype=np.int32)
+    if templates is not None:
+        stats["templates"] = templates
     return state, stats

@@ -1,10 +1,14 @@
 """Speech → 137 keypoints for audio of any length; template choice; evaluation over a split.
 
 Inference (SDT ``Voice2PoseModel.forward`` at test time and its demo mode): the pose length is
-``floor(15 · samples / 16000)`` (``parse_audio_length``); the network runs on 64-frame windows
-(the training length; shorter audio is padded with silence) that overlap and are cross-faded by
-:func:`avs.windowing.windowed_inference`, so memory stays flat; one template code drives the
-whole recording. Decoding de-normalises with the chosen speaker's statistics, reverses the
+``floor(15 · samples / 16000)`` (``parse_audio_length``). Like the reference demo, a clip of up to
+``cfg.infer.window_frames`` frames (360 = the reference's ``MAX_DEMO_LENGTH`` of 24 s) runs through
+the generator in one pass over its own audio (cropped to ``int(frames · 16000 / 15)`` samples), so the
+instance norm sees the clip and nothing else; clips shorter than the generator's 32-frame minimum are
+zero-padded to it (``crop_pad_audio``) and cropped back. Where the reference crops longer audio to a
+random 24 s, we cover it with overlapping passes of that length cross-faded by
+:func:`avs.windowing.windowed_inference`, so memory stays flat; one template code drives the whole
+recording. Decoding de-normalises with the chosen speaker's statistics, reverses the
 hierarchical form, multiplies by the scale factor, and puts the result back into the 137-point
 OpenPose layout at the speaker's mean neck position (unmodelled points NaN).
 
@@ -41,6 +45,8 @@ from avs_sdt.keypoints import LOWER_LIP, UPPER_LIP, denormalise, expand_to_137
 from avs_sdt.model import MIN_FRAMES
 
 EVAL_BATCH = 32
+DECODE_CHUNK = 4096
+"""Frames decoded to pixels at once by :func:`predict`."""
 
 
 # --------------------------------------------------------------------------- templates
@@ -138,6 +144,9 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
             ``batch_windows``).
         code: (template_dim,) code or None (s2g baseline).
 
+    A clip of at most ``cfg.infer.window_frames`` frames is one pass of the generator over exactly its
+    audio (the reference demo); longer ones are windows of that length, cross-faded (module docstring).
+
     Returns:
         (T, 242) float32 normalised poses at 15 fps, T = floor(15 · N / 16000).
 
@@ -159,7 +168,11 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
     batch = max(1, int(cfg.infer.batch_windows))
     device = next(G.parameters()).device
     code_t = None if code is None else torch.as_tensor(code, dtype=torch.float32, device=device)
-    win_samples = int(window * SAMPLE_RATE / FPS)
+    window = min(window, num_frames)  # one pass over the whole clip when it fits
+    overlap = min(overlap, window - 1)
+    passed = max(window, MIN_FRAMES)  # frames the generator runs on (short clips padded with silence)
+    win_samples = int(passed * SAMPLE_RATE / FPS)  # parse_audio_length: int(frames · 16000 / 15)
+    keep = int(window * SAMPLE_RATE / FPS)  # audio of the frames kept; past it, silence
     starts = window_starts(num_frames, window, overlap)
     cache: dict[int, np.ndarray] = {}
     pending = iter(starts)
@@ -169,10 +182,10 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
         mels = []
         for s in chunk:
             s0 = int(round(s * SAMPLE_RATE / FPS))
-            mels.append(melspectrogram(fit_audio(audio[s0 : s0 + win_samples], win_samples)))
+            mels.append(melspectrogram(fit_audio(audio[s0 : s0 + keep], win_samples)))
         mel = torch.from_numpy(np.stack(mels)).to(device)
         codes = None if code_t is None else code_t[None].expand(len(chunk), -1)
-        out = G(mel, window, codes).float().cpu().numpy()
+        out = G(mel, passed, codes).float().cpu().numpy()
         cache.update(zip(chunk, out, strict=True))
 
     def run(start: int, stop: int) -> np.ndarray:
@@ -233,8 +246,11 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
     s = speaker_index(stats, str(cfg.speaker))
     code = choose_template(cfg, stats, template_table(G, cfg, stats), s)
     flat = predict_normalised(G, audio, cfg, code)
-    keypoints = expand_to_137(decode(flat, stats, s, cfg), stats["neck"][s])
-    return Motion(kind="keypoints-2d", data=keypoints.astype(np.float32), fps=FPS)
+    keypoints = np.empty((len(flat), 137, 2), np.float32)
+    for a in range(0, len(flat), DECODE_CHUNK):  # float64 decoding a chunk at a time: memory flat in the length
+        b = min(a + DECODE_CHUNK, len(flat))
+        keypoints[a:b] = expand_to_137(decode(flat[a:b], stats, s, cfg), stats["neck"][s])
+    return Motion(kind="keypoints-2d", data=keypoints, fps=FPS)
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -221,8 +221,18 @@ def _loop(points: tuple[int, ...]) -> list[tuple[int, int]]:
     return _chain(points) + [(points[-1], points[0])]
 
 
-BODY_EDGES_137: tuple[tuple[int, int], ...] = ((1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7))
-"""Shoulders and arms (BODY_25 indices), the reference's body edges; the head is drawn by its face."""
+BODY_25_LIMBS: tuple[tuple[int, int], ...] = (
+    (1, 8), (1, 2), (1, 5), (2, 3), (3, 4), (5, 6), (6, 7), (8, 9), (9, 10), (10, 11), (8, 12), (12, 13),
+    (13, 14), (1, 0), (0, 15), (15, 17), (0, 16), (16, 18), (14, 19), (19, 20), (14, 21), (11, 22), (22, 23),
+    (11, 24),
+)
+"""Every limb of the OpenPose BODY_25 layout, in OpenPose's rendering order (CMU-Perceptual-Computing-Lab/
+openpose ``poseParametersRender.hpp``, ``POSE_BODY_25_PAIRS_RENDER``): neck–mid-hip, shoulders, arms, hips,
+legs, neck–nose, nose–eyes–ears, feet."""
+BODY_EDGES_137: tuple[tuple[int, int], ...] = BODY_25_LIMBS
+"""The body edges drawn: all of BODY_25 (the reference draws only shoulders and arms, which leaves the
+head floating above the shoulders). Limbs with an unmodelled end (legs, hips, ears, feet: NaN after
+:func:`expand_to_137`) are skipped by the renderer."""
 
 _FACE_LOCAL: list[tuple[int, int]] = (
     _chain(tuple(range(0, 17)))  # jaw

@@ -157,11 +157,20 @@ def test_cli_import_writes_a_checkpoint_that_predicts(sdt_root, tmp_path, speech
 
 def test_unsupported_or_unsafe_files_are_refused(sdt_root, tmp_path):
     save_reference(tmp_path / "sdt_vae.pth", voice2pose_layout(32, 0, batch_norm=False, discriminator=False))
-    with pytest.raises(AvsError, match="SDT-VAE generator: its templates are not in this file"):
+    with pytest.raises(AvsError, match="SDT-VAE generator: .* pass --pose-vae POSE2POSE.pth"):
         import_weights(tmp_path / "sdt_vae.pth", _cfg(), sdt_root)
     save_reference(tmp_path / "ok.pth", voice2pose_layout(32, 7, batch_norm=False, discriminator=False))
-    with pytest.raises(AvsError, match="pass --data DIR"):
+    with pytest.raises(AvsError, match="pass --speaker NAME .* or --data DIR"):
         import_weights(tmp_path / "ok.pth", _cfg(), None)
+    with pytest.raises(AvsError, match="either --speaker NAME .* or --data DIR"):
+        import_weights(tmp_path / "ok.pth", _cfg("speaker=oliver"), sdt_root)
+    with pytest.raises(AvsError, match="no hierarchical statistics for speaker 'nobody' .*oliver"):
+        import_weights(tmp_path / "ok.pth", _cfg("speaker=nobody"), None)
+    save_reference(tmp_path / "vae.pth", pose2pose_layout(5))
+    with pytest.raises(AvsError, match="--pose-vae is for SDT-VAE generators"):
+        import_weights(tmp_path / "ok.pth", _cfg(f"pose_vae_reference={tmp_path / 'vae.pth'}"), sdt_root)
+    with pytest.raises(AvsError, match="no clip_code_mu"):
+        import_weights(tmp_path / "sdt_vae.pth", _cfg(f"pose_vae_reference={tmp_path / 'ok.pth'}"), sdt_root)
     with pytest.raises(AvsError, match="7 templates but the training split .* several speakers"):
         import_weights(tmp_path / "ok.pth", _cfg(), sdt_root)
     torch.save({"model_state_dict": {"module.x": torch.zeros(1)}, "args": argparse.Namespace(lr=1e-4)},
@@ -174,3 +183,75 @@ def test_unsupported_or_unsafe_files_are_refused(sdt_root, tmp_path):
     torch.save({"model_state_dict": {"module.something.else": torch.zeros(2)}}, tmp_path / "other.pth")
     with pytest.raises(AvsError, match="neither 'module.netG"):
         import_weights(tmp_path / "other.pth", _cfg(), sdt_root)
+
+
+def test_sdt_vae_generator_takes_templates_from_the_pose_vae(sdt_root, tmp_path, speech):
+    """``avs import sdt GEN.pth OUT --pose-vae POSE2POSE.pth``: clip_code_mu of the pose2pose checkpoint
+    becomes the generator's template table, as the reference's EXTERNAL_CODE reads it."""
+    gen = save_reference(tmp_path / "sdt_vae.pth", voice2pose_layout(32, 0, batch_norm=False, discriminator=False))
+    vae = save_reference(tmp_path / "pose2pose.pth", pose2pose_layout(6), seed=1)
+    out = tmp_path / "sdt_vae.safetensors"
+    run = subprocess.run([sys.executable, "-m", "avs.cli", "import", "sdt", str(tmp_path / "sdt_vae.pth"), str(out),
+                          "data.speakers=[speaker_a]", "--data", str(sdt_root),
+                          "--pose-vae", str(tmp_path / "pose2pose.pth")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    method = discover().get("sdt")
+    G, cfg, stats = load_generator(method, out)
+    assert cfg.variant == "sdt-vae" and not cfg.pose_vae_reference
+    np.testing.assert_array_equal(stats["templates"], vae["clip_code_mu"].numpy())
+    assert stats["clip_speaker"].shape == (6,)
+    for key, value in G.state_dict().items():
+        torch.testing.assert_close(value, gen[f"netG.{key}"])
+    cfg.template_index = 4
+    from avs_sdt.inference import choose_template
+
+    np.testing.assert_array_equal(choose_template(cfg, stats, stats["templates"], 0), vae["clip_code_mu"][4].numpy())
+    motion = method.predict(G, speech[:32000], cfg, stats)
+    assert motion.data.shape == (30, 137, 2) and np.isfinite(motion.data[:, 0]).all()
+
+
+def _reference_final_pixels(flat: np.ndarray, entry: dict, hierarchical: bool) -> np.ndarray:
+    """SDT ``GestureDataset.get_final_results`` re-stated: (T, 242) normalised → (T, 2, 121) pixels, float32
+    statistics as the reference's ``torch.Tensor(stat.astype(np.float))``."""
+    mean = np.asarray(entry["mean"], np.float32).reshape(1, 2, 121)
+    std = np.asarray(entry["std"], np.float32).reshape(1, 2, 121)
+    poses = flat.reshape(-1, 2, 121).astype(np.float32) * std + mean
+    if hierarchical:
+        face = list(range(9, 39)) + list(range(40, 79))
+        poses[:, :, face] += poses[:, :, 39:40]
+        poses[:, :, 79:100] += poses[:, :, 6:7]
+        poses[:, :, 100:121] += poses[:, :, 3:4]
+    return poses * np.float32(entry["scale_factor"])
+
+
+@pytest.mark.parametrize(("layout", "hierarchical"), [
+    (dict(code=32, clips=7, batch_norm=False, discriminator=False), True),  # SDT-BP: the parted table
+    (dict(code=None, clips=0, batch_norm=True, discriminator=True), False),  # s2g baseline: the global table
+])
+def test_published_speaker_statistics_give_the_reference_pixels(tmp_path, layout, hierarchical):
+    """``avs import sdt REF.pth OUT --speaker oliver``: no data needed; decoding uses the reference's figures."""
+    import json
+
+    save_reference(tmp_path / "ref.pth", voice2pose_layout(**layout))
+    out = tmp_path / "oliver.safetensors"
+    run = subprocess.run([sys.executable, "-m", "avs.cli", "import", "sdt", str(tmp_path / "ref.pth"), str(out),
+                          "--speaker", "oliver"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    method = discover().get("sdt")
+    _, cfg, stats = load_generator(method, out)
+    assert cfg.speaker == "oliver" and [str(s) for s in stats["speakers"]] == ["oliver"]
+    # figures as printed in the reference's speakers_stat.py
+    assert stats["scale_factor"][0] == np.float32(0.9549234615419752)
+    first_mean = -16.07553404997752 if hierarchical else -15.736890025956084
+    assert stats["mean"][0, 0] == np.float32(first_mean)
+    if hierarchical:
+        assert stats["std"][0, 0] == np.float32(13.037763546527739)
+    from avs_sdt.importer import __file__ as importer_file
+    from avs_sdt.inference import decode
+
+    table = json.loads(Path(importer_file).with_name("speakers_stat.json").read_text())
+    entry = table["hierarchical" if hierarchical else "global"]["oliver"]
+    flat = np.random.default_rng(0).normal(0, 1, (20, 242)).astype(np.float32)
+    ours = decode(flat, stats, 0, cfg)  # (T, 121, 2) neck-relative pixels
+    expected = _reference_final_pixels(flat, entry, hierarchical)
+    np.testing.assert_allclose(ours, expected.transpose(0, 2, 1), rtol=0, atol=2e-3)

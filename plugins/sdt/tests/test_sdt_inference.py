@@ -99,7 +99,7 @@ def test_predict_gives_137_keypoints_for_any_length(bp, speech):
     assert motion.fps == 15 and motion.data.shape == (int(15 * audio.size) // 16000, 137, 2)
     assert np.isnan(motion.data[:, list(DROPPED_137)]).all() and np.isfinite(motion.data[:, list(KEPT_137)]).all()
     np.testing.assert_allclose(motion.data[:, 1], np.broadcast_to(stats["neck"][1], (len(motion.data), 2)))
-    short = predict(G, speech[:8000], cfg, stats)  # half a second: padded to one window, cropped
+    short = predict(G, speech[:8000], cfg, stats)  # half a second: padded to the generator's 32 frames, cropped
     assert short.data.shape == (7, 137, 2)
     with pytest.raises(AvsError, match="not in this checkpoint"):
         predict(G, audio, _with(cfg, speaker="nobody"), stats)
@@ -116,6 +116,40 @@ def test_a_single_window_equals_the_network_output(bp, speech):
         mel = torch.from_numpy(melspectrogram(clip[:68266]))[None]  # the clip length of the data
         direct = G(mel, 64, torch.from_numpy(code)[None])[0].numpy()
     np.testing.assert_allclose(ours, direct, atol=1e-5)
+
+
+@pytest.mark.parametrize("frames", [44, 150])
+def test_a_short_clip_is_one_pass_over_the_exact_clip(bp, speech, frames):
+    """As the reference demo: the clip's own audio (int(T · 16000 / 15) samples) through the generator
+    once; no padding to a training window (instance norm would see the padding)."""
+    from avs_sdt.data import melspectrogram
+
+    G, cfg, _ = bp
+    assert cfg.infer.window_frames == 360  # 24 s, the reference's MAX_DEMO_LENGTH
+    audio = speech[: int(frames * 16000 / 15) + 11]
+    code = np.full(32, 3.0, np.float32)
+    ours = predict_normalised(G, audio, cfg, code)
+    with torch.no_grad():
+        mel = torch.from_numpy(melspectrogram(audio[: int(frames * 16000 / 15)]))[None]
+        direct = G(mel, frames, torch.from_numpy(code)[None])[0].numpy()
+    assert ours.shape == direct.shape == (frames, 242)
+    np.testing.assert_allclose(ours, direct, rtol=0, atol=1e-5)
+
+
+def test_long_audio_runs_in_cross_faded_passes(bp, speech):
+    G, cfg, _ = bp
+    cfg = cfg.copy()
+    cfg.infer.window_frames, cfg.infer.overlap_frames = 64, 16
+    audio = np.resize(speech, 16000 * 14)  # 210 frames: 4 passes of 64 frames
+    code = np.zeros(32, np.float32)
+    out = predict_normalised(G, audio, cfg, code)
+    assert out.shape == (210, 242) and np.isfinite(out).all()
+    with torch.no_grad():
+        from avs_sdt.data import melspectrogram
+
+        first = G(torch.from_numpy(melspectrogram(audio[: int(64 * 16000 / 15)]))[None], 64,
+                  torch.from_numpy(code)[None])[0].numpy()
+    np.testing.assert_allclose(out[:48], first[:48], rtol=0, atol=1e-5)  # before the first overlap: pass one
 
 
 def test_interpolating_with_alpha_zero_is_template_i(bp, speech):

@@ -83,8 +83,43 @@ def test_drawing_skeleton_covers_body_face_and_fingers():
     edges, colors, widths = K.skeleton_137()
     assert len(edges) == len(colors) == len(widths)
     points = {p for e in edges for p in e}
-    assert points <= set(K.KEPT_137) | {K.NECK_137}  # never a point the model does not predict
     assert set(range(25, 93)) <= points and set(range(95, 137)) <= points  # 68 landmarks, both hands
     finger_colours = {colors[edges.index(K.finger_edges(116, f)[0])] for f in range(5)}
     assert len(finger_colours) == 5  # a colour per finger
     assert (62 + 25, 63 + 25) in edges and (67 + 25, 60 + 25) in edges  # the inner lip loop
+
+
+# The OpenPose BODY_25 limbs written out here from OpenPose's documentation (output format, BODY_25 figure):
+# neck-nose, nose-eyes-ears, shoulders-arms, neck-midhip, hips-legs, ankles-feet.
+OPENPOSE_BODY_25 = {
+    (1, 0), (0, 15), (15, 17), (0, 16), (16, 18),
+    (1, 2), (2, 3), (3, 4), (1, 5), (5, 6), (6, 7),
+    (1, 8), (8, 9), (9, 10), (10, 11), (8, 12), (12, 13), (13, 14),
+    (11, 22), (22, 23), (11, 24), (14, 19), (19, 20), (14, 21),
+}
+
+
+def test_drawing_has_every_body_25_limb():
+    edges, _, _ = K.skeleton_137()
+    body = {tuple(sorted(e)) for e in edges if max(e) < 25}
+    assert body == {tuple(sorted(e)) for e in OPENPOSE_BODY_25}
+    assert (1, 0) in edges or (0, 1) in edges  # neck -> nose: the head sits on the shoulders
+
+
+def test_rendered_neck_to_nose_line_is_drawn():
+    from types import SimpleNamespace
+
+    from avs_sdt.render import build_renderer
+
+    pose = np.full((137, 2), np.nan)
+    pose[K.NECK_137] = (640.0, 400.0)
+    pose[0] = (640.0, 200.0)  # nose straight above the neck
+    pose[2], pose[5] = (540.0, 400.0), (740.0, 400.0)  # shoulders
+    cfg = SimpleNamespace(render=SimpleNamespace(height=720, width=1280, margin=0.08))
+    renderer = build_renderer(cfg)
+    frame = renderer.render_frame(pose, renderer.fit(pose[None]))
+    # the view maps the figure into the frame; the midpoint of neck and nose must be painted (not white)
+    view = renderer.fit(pose[None])
+    mid = view.apply(np.array([[640.0, 300.0]]))[0]
+    x, y = int(round(mid[0])), int(round(mid[1]))
+    assert frame[y - 2 : y + 3, x - 2 : x + 3].min() < 200
