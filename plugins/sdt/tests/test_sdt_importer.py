@@ -196,7 +196,8 @@ def test_sdt_vae_generator_takes_templates_from_the_pose_vae(sdt_root, tmp_path,
                           "--pose-vae", str(tmp_path / "pose2pose.pth")], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     method = discover().get("sdt")
-    G, cfg, stats = load_generator(method, out)
+    impl = load_impl(method, out)
+    G, cfg, stats = impl.generator, impl.cfg, impl.stats
     assert cfg.variant == "sdt-vae" and not cfg.pose_vae_reference
     np.testing.assert_array_equal(stats["templates"], vae["clip_code_mu"].numpy())
     assert stats["clip_speaker"].shape == (6,)
@@ -206,7 +207,8 @@ def test_sdt_vae_generator_takes_templates_from_the_pose_vae(sdt_root, tmp_path,
     from avs_sdt.inference import choose_template
 
     np.testing.assert_array_equal(choose_template(cfg, stats, stats["templates"], 0), vae["clip_code_mu"][4].numpy())
-    motion = method.predict(G, speech[:32000], cfg, stats)
+    impl.cfg.template_index = 4
+    motion = impl.predict(speech[:32000])
     assert motion.data.shape == (30, 137, 2) and np.isfinite(motion.data[:, 0]).all()
 
 
@@ -238,7 +240,8 @@ def test_published_speaker_statistics_give_the_reference_pixels(tmp_path, layout
                           "--speaker", "oliver"], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     method = discover().get("sdt")
-    _, cfg, stats = load_generator(method, out)
+    impl = load_impl(method, out)
+    cfg, stats = impl.cfg, impl.stats
     assert cfg.speaker == "oliver" and [str(s) for s in stats["speakers"]] == ["oliver"]
     # figures as printed in the reference's speakers_stat.py
     assert stats["scale_factor"][0] == np.float32(0.9549234615419752)
