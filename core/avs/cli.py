@@ -31,8 +31,9 @@ app = typer.Typer(
 data_app = typer.Typer(help="Data-set utilities.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a line is never broken at the console width (80 columns when output is not a terminal).
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 OVERRIDES_HELP = "Config overrides as key=value (e.g. train.epochs=3 model.width=64)."
 
@@ -275,28 +276,65 @@ def _register_plugin_commands() -> None:
         err_console.print(f"warning: a plugin failed to register its commands: {exc}", markup=False)
 
 
+def _exception_kinds(exc: BaseException) -> set[str]:
+    """Class names along ``exc``'s MRO.
+
+    Typer ships its own copy of click (``typer._click``) and a plugin may bring the real
+    click: matching by class *name* catches usage errors from either copy, whatever the versions.
+    """
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def _usage_error_line(exc: BaseException) -> str:
+    """One line for a click/typer usage error: the message plus where to find help."""
+    try:
+        message = exc.format_message()  # type: ignore[attr-defined]
+    except Exception:  # a click copy without format_message: fall back on str()
+        message = str(exc)
+    message = " ".join(str(message).split()).rstrip(".") or type(exc).__name__
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None)
+    return f"{message} (see '{command} --help')" if command else message
+
+
+def _print_error(message: str) -> None:
+    """``error: message`` as exactly one line on stderr (never wrapped, no markup)."""
+    err_console.print(f"error: {' '.join(message.split())}", markup=False, highlight=False,
+                      soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: runs the Typer app, mapping AvsError to exit 2."""
+    """Console-script entry point: runs the Typer app and maps every user error to one line.
+
+    ``AvsError`` and every click/typer usage error (missing argument, unknown option or
+    command, a value of the wrong type) print one ``error: ...`` line on stderr and exit
+    with status 2; no traceback. ``avs`` or a command group without arguments prints its help.
+    """
     _register_plugin_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="avs", standalone_mode=False)
     except AvsError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        _print_error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        kinds = _exception_kinds(exc)
+        if "NoArgsIsHelpError" in kinds:  # bare `avs` / `avs data`: the help, as --help would
+            console.print(exc.ctx.get_help(), markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+            sys.exit(0)
+        if "Exit" in kinds:
+            sys.exit(getattr(exc, "exit_code", 0))
+        if "Abort" in kinds:
+            err_console.print("aborted", markup=False)
             sys.exit(1)
+        if "ClickException" in kinds or "UsageError" in kinds:
+            _print_error(_usage_error_line(exc))
+            sys.exit(2)
         raise
+    if isinstance(code, int) and code:  # typer.Exit(code) returns its code when not standalone
+        sys.exit(code)
 
 
 if __name__ == "__main__":
