@@ -20,6 +20,7 @@ from rich.table import Table
 
 from avs import __version__
 from avs.errors import AvsError
+from avs.io import check_output_path
 
 app = typer.Typer(
     name="avs",
@@ -106,6 +107,7 @@ def data_synth_cmd(
     """Write a small learnable data set in the method's own on-disk format."""
     from avs.config import build_config
 
+    check_output_path(directory, folder=True, what="data folder")
     method = _method(plugin)
     if method.synthesize_data is None:
         raise AvsError(f"method {plugin!r} has no synthetic data set")
@@ -137,7 +139,7 @@ def train_cmd(
         run_dir = resume
     else:
         cfg = build_config(method.config_class, config, overrides or [])
-        run_dir = out or Path("runs") / plugin
+        run_dir = check_output_path(out or Path("runs") / plugin, folder=True, what="run folder")
     if not data.is_dir():
         raise AvsError(f"data folder not found: {data}")
 
@@ -169,7 +171,7 @@ def predict_cmd(
     from avs.predict import predict_to_video
 
     method = _method(plugin)
-    out = out or Path(f"{audio.stem}_{plugin}.mp4")
+    out = check_output_path(out or Path(f"{audio.stem}_{plugin}.mp4"))
     result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
                               overrides=overrides or [], save_npz=save_npz)
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
@@ -196,6 +198,10 @@ def evaluate_cmd(
     method = _method(plugin)
     if split not in ("dev", "test", "train"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
+    if json_out is not None:
+        check_output_path(json_out, what="--json file")
+    if videos > 0:
+        check_output_path(videos_dir or Path(f"{plugin}_{split}_videos"), folder=True, what="--videos-dir")
     evaluation = evaluate_checkpoint(method, data, _checkpoint_for(method, checkpoint), split,
                                      overrides=overrides or [], videos=videos, videos_dir=videos_dir)
     results = evaluation.metrics
@@ -231,6 +237,7 @@ def import_cmd(
     from avs.importing import import_reference
 
     method = _method(plugin)
+    check_output_path(out, what="checkpoint")
     path = import_reference(method, reference, out, overrides=overrides or [], data_root=data)
     console.print(f"wrote {path}")
 
@@ -247,6 +254,7 @@ def benchmark_cmd(
     """Compare every method able to read DATA, plus baselines, with one metric suite."""
     from avs.benchmark import markdown_table, run_benchmark, write_report
 
+    check_output_path(out, folder=True, what="report folder")
     registry = _registry()
     if methods:
         chosen = {name.strip(): registry.get(name.strip()) for name in methods.split(",") if name.strip()}
