@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Data-set utilities.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+plugin_app = typer.Typer(help="For plugin authors.", no_args_is_help=True)
+app.add_typer(plugin_app, name="plugin")
 
 # soft_wrap: a line is never broken at the console width (80 columns when output is not a terminal).
 console = Console(soft_wrap=True)
@@ -114,6 +116,20 @@ def data_synth_cmd(
     cfg = build_config(method.config_class, overrides=overrides or [])
     summary = method.synthesize_data(directory, cfg, seed)
     console.print(f"wrote {directory}: {summary}")
+
+
+@plugin_app.command("new")
+def plugin_new_cmd(
+    name: str = typer.Argument(..., help="Method name of the new plugin (lower case, e.g. nod)."),
+    directory: Path = typer.Argument(None, help="Folder to create (default ./avs-NAME; must not exist or be empty)."),
+) -> None:
+    """Write a working method plugin package to start from (install it with `pip install -e DIR`)."""
+    from avs.scaffold import new_plugin, plugin_names
+
+    names = plugin_names(name)
+    root = check_output_path(directory or Path(names["dist"]), folder=True, what="plugin folder")
+    files = new_plugin(name, root)
+    console.print(f"wrote {len(files)} files to {root}; next: pip install -e {root} && avs plugins")
 
 
 @app.command("train")
