@@ -88,3 +88,19 @@ def test_scaffold_installs_and_passes_its_own_tests(tmp_path: Path):
     assert bench.returncode == 0, bench.stderr
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert "nod" in json.dumps(report)
+
+
+def test_generated_package_uses_only_the_public_api(tmp_path: Path):
+    """The package imports avs only through avs.api; its tests also through avs.testing."""
+    import ast
+
+    root = tmp_path / "avs-nod"
+    new_plugin("nod", root)
+    for path in root.rglob("*.py"):
+        allowed = {"avs.api", "avs.testing"} if "tests" in path.parts else {"avs.api"}
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                if name == "avs" or name.startswith("avs."):
+                    assert name in allowed, f"{path.relative_to(root)}:{node.lineno} imports {name}"
