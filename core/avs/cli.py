@@ -93,8 +93,12 @@ def info_cmd(plugin: str = typer.Argument(..., help="Method name, see `avs plugi
     console.print(f"[bold]{method.name}[/] {method.version} — {method.summary}")
     console.print(f"task: {method.task}   audio: {method.sample_rate} Hz   motion: {method.fps:g} fps")
     console.print(f"paper: {method.paper}")
+    if method.predict_inputs:
+        console.print(f"predict inputs: {', '.join(method.predict_inputs)} (avs predict ... --input NAME=PATH)")
     ckpt = method.default_checkpoint
     console.print(f"bundled checkpoint: {ckpt if ckpt else 'none (pass --checkpoint)'}")
+    for name, path in method.configs.items():
+        console.print(f"experiment {name}: {path} (avs train {method.name} --config {name})")
     console.print("default config:")
     console.print(config_to_yaml(build_config(method.config_class)), markup=False, highlight=False)
 
@@ -111,10 +115,10 @@ def data_synth_cmd(
 
     check_output_path(directory, folder=True, what="data folder")
     method = _method(plugin)
-    if method.synthesize_data is None:
-        raise AvsError(f"method {plugin!r} has no synthetic data set")
     cfg = build_config(method.config_class, overrides=overrides or [])
-    summary = method.synthesize_data(directory, cfg, seed)
+    impl = method.impl_class()
+    impl.require("synthesize_data")
+    summary = impl.synthesize_data(directory, cfg, seed)
     console.print(f"wrote {directory}: {summary}")
 
 
@@ -137,14 +141,15 @@ def train_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
     overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
     data: Path = typer.Option(..., "--data", help="Data-set root in the method's format."),
-    config: Path = typer.Option(None, "--config", help="YAML file of options."),
+    config: str = typer.Option(None, "--config", help="YAML file of options, or an experiment name (avs info)."),
     out: Path = typer.Option(None, "--out", help="Run folder (default runs/<plugin>)."),
     resume: Path = typer.Option(None, "--resume", help="Continue the run in this folder."),
 ) -> None:
     """Train a method; checkpoints, config.yaml and log.jsonl go to the run folder."""
-    from avs.config import build_config
+    from avs.config import build_config, resolve_experiment
 
     method = _method(plugin)
+    config = resolve_experiment(method, config) if config is not None else None
     if resume is not None:
         if out is not None and out.resolve() != resume.resolve():
             raise AvsError("give either --out or --resume (the run folder), not two different folders")
@@ -182,14 +187,22 @@ def predict_cmd(
     checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4)."),
     save_npz: bool = typer.Option(False, "--save-npz", help="Also write the motion as .npz beside the mp4."),
+    inputs: list[str] = typer.Option(None, "--input", "-i",
+                                     help="Extra input NAME=PATH the method takes (see avs info), repeatable."),
 ) -> None:
     """Turn speech into motion and a video with the sound muxed in."""
     from avs.predict import predict_to_video
 
     method = _method(plugin)
     out = check_output_path(out or Path(f"{audio.stem}_{plugin}.mp4"))
+    extra = {}
+    for item in inputs or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise AvsError(f"--input {item!r} is not of the form NAME=PATH")
+        extra[name] = path
     result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
-                              overrides=overrides or [], save_npz=save_npz)
+                              overrides=overrides or [], save_npz=save_npz, inputs=extra)
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
                   f"{result.duration:.2f} s)")
     for path in ([result.npz] if result.npz is not None else []) + result.extra:
@@ -285,7 +298,7 @@ def benchmark_cmd(
     if split not in ("dev", "test"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    report = run_benchmark(chosen, data, split, ckpts, wanted)
+    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites)
     title = f"avs benchmark: {data} ({split})"
     files = write_report(report, out, title)
     console.print(markdown_table(report, title), markup=False, highlight=False, soft_wrap=True)
