@@ -15,3 +15,18 @@ def run_cli(*args: str, env_extra: dict[str, str] | None = None, cwd: Path | Non
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "avs.cli", *args], capture_output=True, text=True,
                           env=env, cwd=cwd, timeout=timeout)
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess, must_contain: str = "") -> str:
+    """Exit status 2, exactly one non-empty stderr line starting with ``error: ``, no traceback.
+
+    Returns:
+        That line.
+    """
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    assert must_contain.lower() in lines[0].lower(), lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]

@@ -17,6 +17,8 @@ import contextlib
 import os
 import struct
 import subprocess
+import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,22 +137,74 @@ def _check_riff(path: Path, size: int) -> None:
 
 
 def _decode(path: Path) -> tuple[np.ndarray, int]:
-    """Decode ``path`` to ((N,) or (N, C) float32 samples, native rate in Hz)."""
-    try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=False)
-        return data, int(rate)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        sf_error = err
-    try:
-        return _decode_librosa(path)
-    except Exception:  # any decoder failure means "try the next one"
-        pass
+    """Decode ``path`` to ((N,) or (N, C) float32 samples, native rate in Hz).
+
+    The C decoders behind soundfile (libsndfile's libmpg123 prints "Note: Illegal
+    Audio-MPEG-Header ..." for a corrupt mp3) write to the process's stderr; that text is
+    captured while they run and only used to explain a failure.
+
+    Raises:
+        AvsError: no decoder reads the file; the reason is the most specific one found
+            (libsndfile's, else ffmpeg's, plus the decoder's own note).
+    """
+    notes: list[str] = []
+    with _captured_stderr(notes):
+        try:
+            data, rate = sf.read(str(path), dtype="float32", always_2d=False)
+            return data, int(rate)
+        except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
+            sf_error = err
+        try:
+            return _decode_librosa(path)
+        except Exception:  # any decoder failure means "try the next one"
+            pass
     try:
         return _decode_ffmpeg(path)
-    except _FfmpegDecodeError:
-        pass
+    except _FfmpegDecodeError as err:
+        ffmpeg_reason = str(err)
+    raise AvsError(f"{path} is not a readable audio file ({_failure_reason(sf_error, ffmpeg_reason, notes)})")
+
+
+# libsndfile's message when a codec library (libmpg123) rejects a file that does exist.
+_MISLEADING = ("does not exist", "not a regular file")
+
+
+def _failure_reason(sf_error: Exception, ffmpeg_reason: str, notes: list[str]) -> str:
+    """The most specific one-line reason why no decoder read a file."""
     reason = str(sf_error).split(":")[-1].strip().rstrip(".") or type(sf_error).__name__
-    raise AvsError(f"{path} is not a readable audio file ({reason})")
+    if any(text in reason for text in _MISLEADING) or "unknown format" in reason.lower():
+        reason = ffmpeg_reason or "unknown format"
+    decoder = next((line.strip() for line in notes if "Illegal" in line or "error" in line.lower()), "")
+    if decoder:
+        decoder = decoder.removeprefix("Note:").strip().rstrip(".")
+        reason = f"{reason}; decoder: {decoder}"
+    return reason
+
+
+@contextlib.contextmanager
+def _captured_stderr(lines: list[str]) -> Iterator[None]:
+    """Point file descriptor 2 at a temporary file while C libraries run; append its lines to ``lines``.
+
+    Python-level ``sys.stderr`` writes in between are captured too. When fd 2 cannot be
+    duplicated (closed, exotic embedding) the block runs with stderr untouched.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode("utf-8", errors="replace").splitlines())
 
 
 def _decode_librosa(path: Path) -> tuple[np.ndarray, int]:
@@ -187,15 +241,27 @@ def _decode_ffmpeg(path: Path) -> tuple[np.ndarray, int]:
                     break
             break
     if rate is None:
-        raise _FfmpegDecodeError(str(path))
+        raise _FfmpegDecodeError(_ffmpeg_error(probe.stderr))
     result = subprocess.run(
         [exe, "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-map", "0:a:0",
          "-ac", "1", "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"],
         capture_output=True,
     )
     if result.returncode != 0:
-        raise _FfmpegDecodeError(str(path))
+        raise _FfmpegDecodeError(_ffmpeg_error(result.stderr.decode("utf-8", errors="replace")))
     return np.frombuffer(result.stdout, dtype="<f4").astype(np.float32), rate
+
+
+def _ffmpeg_error(stderr: str) -> str:
+    """ffmpeg's own reason (its last error line, without the ``[in#0 @ 0x...]`` prefix)."""
+    for line in reversed(stderr.splitlines()):
+        line = line.strip()
+        if ":" in line and ("rror" in line or "nvalid" in line):
+            reason = line.rsplit(": ", 1)[-1].strip().rstrip(".")
+            return reason[:1].lower() + reason[1:]
+    if "Audio:" not in stderr:
+        return "no audio stream found"
+    return ""
 
 
 @contextlib.contextmanager

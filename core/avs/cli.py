@@ -20,6 +20,7 @@ from rich.table import Table
 
 from avs import __version__
 from avs.errors import AvsError
+from avs.io import check_output_path
 
 app = typer.Typer(
     name="avs",
@@ -30,9 +31,12 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Data-set utilities.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+plugin_app = typer.Typer(help="For plugin authors.", no_args_is_help=True)
+app.add_typer(plugin_app, name="plugin")
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a line is never broken at the console width (80 columns when output is not a terminal).
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 OVERRIDES_HELP = "Config overrides as key=value (e.g. train.epochs=3 model.width=64)."
 
@@ -109,6 +113,7 @@ def data_synth_cmd(
     """Write a small learnable data set in the method's own on-disk format."""
     from avs.config import build_config
 
+    check_output_path(directory, folder=True, what="data folder")
     method = _method(plugin)
     cfg = build_config(method.config_class, overrides=overrides or [])
     impl = method.impl_class()
@@ -181,6 +186,20 @@ def data_build_face_model_cmd(
     console.print(f"wrote {out}")
 
 
+@plugin_app.command("new")
+def plugin_new_cmd(
+    name: str = typer.Argument(..., help="Method name of the new plugin (lower case, e.g. nod)."),
+    directory: Path = typer.Argument(None, help="Folder to create (default ./avs-NAME; must not exist or be empty)."),
+) -> None:
+    """Write a working method plugin package to start from (install it with `pip install -e DIR`)."""
+    from avs.scaffold import new_plugin, plugin_names
+
+    names = plugin_names(name)
+    root = check_output_path(directory or Path(names["dist"]), folder=True, what="plugin folder")
+    files = new_plugin(name, root)
+    console.print(f"wrote {len(files)} files to {root}; next: pip install -e {root} && avs plugins")
+
+
 @app.command("train")
 def train_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
@@ -205,7 +224,7 @@ def train_cmd(
         run_dir = resume
     else:
         cfg = build_config(method.config_class, config, overrides or [])
-        run_dir = out or Path("runs") / plugin
+        run_dir = check_output_path(out or Path("runs") / plugin, folder=True, what="run folder")
     if not data.is_dir():
         raise AvsError(f"data folder not found: {data}")
 
@@ -239,7 +258,7 @@ def predict_cmd(
     from avs.predict import predict_to_video
 
     method = _method(plugin)
-    out = out or Path(f"{audio.stem}_{plugin}.mp4")
+    out = check_output_path(out or Path(f"{audio.stem}_{plugin}.mp4"))
     extra = {}
     for item in inputs or []:
         name, sep, path = item.partition("=")
@@ -272,6 +291,10 @@ def evaluate_cmd(
     method = _method(plugin)
     if split not in ("dev", "test", "train"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
+    if json_out is not None:
+        check_output_path(json_out, what="--json file")
+    if videos > 0:
+        check_output_path(videos_dir or Path(f"{plugin}_{split}_videos"), folder=True, what="--videos-dir")
     evaluation = evaluate_checkpoint(method, data, _checkpoint_for(method, checkpoint), split,
                                      overrides=overrides or [], videos=videos, videos_dir=videos_dir)
     results = evaluation.metrics
@@ -311,6 +334,7 @@ def import_cmd(
     from avs.importing import import_reference
 
     method = _method(plugin)
+    check_output_path(out, what="checkpoint")
     extra = [f"speaker={speaker}"] if speaker else []
     if pose_vae is not None:
         if not pose_vae.is_file():
@@ -332,6 +356,7 @@ def benchmark_cmd(
     """Compare every method able to read DATA, plus baselines, with one metric suite."""
     from avs.benchmark import markdown_table, run_benchmark, write_report
 
+    check_output_path(out, folder=True, what="report folder")
     registry = _registry()
     if methods:
         chosen = {name.strip(): registry.get(name.strip()) for name in methods.split(",") if name.strip()}
@@ -361,28 +386,65 @@ def _register_plugin_commands() -> None:
         err_console.print(f"warning: a plugin failed to register its commands: {exc}", markup=False)
 
 
+def _exception_kinds(exc: BaseException) -> set[str]:
+    """Class names along ``exc``'s MRO.
+
+    Typer ships its own copy of click (``typer._click``) and a plugin may bring the real
+    click: matching by class *name* catches usage errors from either copy, whatever the versions.
+    """
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+def _usage_error_line(exc: BaseException) -> str:
+    """One line for a click/typer usage error: the message plus where to find help."""
+    try:
+        message = exc.format_message()  # type: ignore[attr-defined]
+    except Exception:  # a click copy without format_message: fall back on str()
+        message = str(exc)
+    message = " ".join(str(message).split()).rstrip(".") or type(exc).__name__
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", None)
+    return f"{message} (see '{command} --help')" if command else message
+
+
+def _print_error(message: str) -> None:
+    """``error: message`` as exactly one line on stderr (never wrapped, no markup)."""
+    err_console.print(f"error: {' '.join(message.split())}", markup=False, highlight=False,
+                      soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: runs the Typer app, mapping AvsError to exit 2."""
+    """Console-script entry point: runs the Typer app and maps every user error to one line.
+
+    ``AvsError`` and every click/typer usage error (missing argument, unknown option or
+    command, a value of the wrong type) print one ``error: ...`` line on stderr and exit
+    with status 2; no traceback. ``avs`` or a command group without arguments prints its help.
+    """
     _register_plugin_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="avs", standalone_mode=False)
     except AvsError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        _print_error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+    except Exception as exc:
+        kinds = _exception_kinds(exc)
+        if "NoArgsIsHelpError" in kinds:  # bare `avs` / `avs data`: the help, as --help would
+            console.print(exc.ctx.get_help(), markup=False, highlight=False, soft_wrap=True)  # type: ignore[attr-defined]
+            sys.exit(0)
+        if "Exit" in kinds:
+            sys.exit(getattr(exc, "exit_code", 0))
+        if "Abort" in kinds:
+            err_console.print("aborted", markup=False)
             sys.exit(1)
+        if "ClickException" in kinds or "UsageError" in kinds:
+            _print_error(_usage_error_line(exc))
+            sys.exit(2)
         raise
+    if isinstance(code, int) and code:  # typer.Exit(code) returns its code when not standalone
+        sys.exit(code)
 
 
 if __name__ == "__main__":

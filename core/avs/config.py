@@ -1,10 +1,13 @@
 """Structured configs: a method's dataclass defaults, a YAML file, then ``key=value`` overrides.
 
-Merging is OmegaConf's; unknown keys and wrong types become one-line :class:`AvsError`.
+Merging is OmegaConf's; the merged config is resolved up front, and unknown keys, wrong types,
+values the YAML scanner rejects, undefined references and resolver calls become one-line
+:class:`AvsError` naming the option (see :func:`build_config` on interpolation).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,19 +68,30 @@ def parse_overrides(items: list[str]) -> list[str]:
 
 def build_config(config_class: type, yaml_path: str | Path | None = None,
                  overrides: list[str] | None = None, base: Any = None) -> Any:
-    """Merge a method's defaults, an optional YAML file and ``key=value`` overrides.
+    """Merge a method's defaults, an optional YAML file and ``key=value`` overrides; resolve once.
+
+    Interpolation: a value may refer to another option (``lr_d: ${train.lr_g}``); the merged
+    config is resolved here, up front, so the returned config (and every ``config.yaml`` and
+    checkpoint written from it) holds plain values, and a bad reference fails before any work.
+    Resolver calls (``${oc.env:HOME}``, ``${oc.decode:...}``, any ``${name:...}``) are refused,
+    in overrides and in YAML files alike: on the command line the shell already expands
+    ``$HOME``, and in a shared YAML file ``oc.env`` would copy environment variables (tokens,
+    paths) into run folders and checkpoints that may be published.
 
     Args:
         config_class: the method's config dataclass (defaults).
         yaml_path: optional YAML file with a subset of keys.
-        overrides: dotted ``key=value`` strings (``train.epochs=3``).
+        overrides: dotted ``key=value`` strings (``train.epochs=3``); each value is parsed as YAML
+            (``a=[1, 2]`` is a list; quote a value the YAML scanner rejects: ``name='"`x"'``).
         base: optional config (e.g. from a checkpoint) to start from instead of the defaults.
 
     Returns:
-        An OmegaConf ``DictConfig`` typed by ``config_class`` (attribute access).
+        An OmegaConf ``DictConfig`` typed by ``config_class`` (attribute access), fully resolved.
 
     Raises:
-        AvsError: missing/unreadable YAML, an unknown key or a value of the wrong type.
+        AvsError: (one line, naming the option) missing/unreadable YAML, an unknown key, a value
+            of the wrong type, an override that is not ``key=value`` or not valid YAML, a
+            reference to an undefined option, or a resolver call.
     """
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
@@ -97,11 +111,45 @@ def build_config(config_class: type, yaml_path: str | Path | None = None,
             if not isinstance(loaded, type(cfg)):
                 raise AvsError(f"config file {path} must hold a mapping of options")
             cfg = OmegaConf.merge(cfg, loaded)
-        if overrides:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(parse_overrides(list(overrides))))
+        for item in parse_overrides(list(overrides or [])):
+            cfg = OmegaConf.merge(cfg, _parse_override(item))
+        _refuse_resolvers(OmegaConf.to_container(cfg, resolve=False))
+        OmegaConf.resolve(cfg)
     except OmegaConfBaseException as exc:
         raise AvsError(_explain(exc)) from None
     return cfg
+
+
+# ``${name:`` opens a resolver call (``${oc.env:HOME}``); ``${a.b}`` is a plain reference.
+_RESOLVER_CALL = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*:")
+
+
+def _parse_override(item: str) -> Any:
+    """One ``key=value`` as a config; the value is YAML (OmegaConf's dotlist rules)."""
+    import yaml
+    from omegaconf import OmegaConf
+
+    key, _, value = item.partition("=")
+    try:
+        return OmegaConf.from_dotlist([item])
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise AvsError(f"bad value for option {key.strip()!r}: {value!r} is not valid YAML ({problem}); "
+                       f"quote it, e.g. {key.strip()}='\"{value}\"'") from None
+
+
+def _refuse_resolvers(node: Any, key: str = "") -> None:
+    """Raise AvsError for the first ``${resolver:...}`` call anywhere in a plain config container."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            _refuse_resolvers(value, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _refuse_resolvers(value, f"{key}[{index}]")
+    elif isinstance(node, str) and (match := _RESOLVER_CALL.search(node)):
+        raise AvsError(f"bad value for option {key!r}: {node!r} calls the resolver {match.group(1)!r}; "
+                       "resolvers are not allowed in avs configs (write the value itself; on the command "
+                       "line the shell expands $VARIABLES)")
 
 
 def _explain(exc: Exception) -> str:

@@ -17,10 +17,19 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
     The temporary file lives in the same directory (same file system), so the final
     ``os.replace`` is atomic. On any exception the temporary file is removed and
     ``target`` is untouched.
+
+    Raises:
+        AvsError: the folder cannot be created or written (checked on entry; call
+            :func:`check_output_path` before long work to fail before it instead).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
+    except OSError as exc:  # a parent that is a file, no permission, read-only file system, disk full
+        from avs.errors import AvsError
+
+        raise AvsError(f"cannot write {target}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -33,6 +42,46 @@ def atomic_path(target: str | Path, suffix: str = "") -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def check_output_path(path: str | Path, *, folder: bool = False, what: str = "output") -> Path:
+    """Check, before any work, that ``path`` can be written; create nothing.
+
+    Walks up to the nearest existing ancestor, which must be a folder in which a file can
+    be created (probed with a temporary file that is removed at once, so read-only file
+    systems and permissions count, whoever the user is).
+
+    Args:
+        path: the file (or, with ``folder``, the folder) a command will write.
+        folder: ``path`` is a folder to create or fill, not a file.
+        what: how the error names it (e.g. ``"--json file"``).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        AvsError: ``path`` is a folder where a file is wanted or a file where a folder is
+            wanted, one of its parents is a file, or the place is not writable.
+    """
+    from avs.errors import AvsError
+
+    path = Path(path)
+    if path.is_dir() and not folder:
+        raise AvsError(f"{what} {path} is a folder, not a file")
+    if path.exists() and folder and not path.is_dir():
+        raise AvsError(f"{what} {path} is a file, not a folder")
+    place = path if folder and path.is_dir() else path.parent
+    while not place.exists() and place != place.parent:  # exists() is False below a file, too
+        place = place.parent
+    if not place.is_dir():
+        raise AvsError(f"cannot write {what} {path}: {place} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".avs-write-check-", dir=place)
+    except OSError as exc:
+        raise AvsError(f"cannot write {what} {path}: {place} is not writable ({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
 
 
 def npz_array(path: str | Path, key: str, npz: Any = None) -> Any:

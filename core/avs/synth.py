@@ -19,13 +19,28 @@ import numpy as np
 
 from avs.errors import AvsError
 
-EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
-"""The repository's bundled real speech (public-domain LibriVox, 16 kHz)."""
+SPEECH_DIR = Path(__file__).resolve().parent / "data" / "speech"
+"""The bundled real speech (public-domain LibriVox, 16 kHz mono), package data of ``avs``
+(``examples/`` in a source checkout points here)."""
+EXAMPLES_DIR = SPEECH_DIR  # the name before the speech became package data
 
 
 def default_speech_sources() -> list[Path]:
-    """Every ``.wav`` in the repository's ``examples/`` folder, sorted by name."""
-    return sorted(EXAMPLES_DIR.glob("*.wav")) if EXAMPLES_DIR.is_dir() else []
+    """Every bundled speech ``.wav`` (package data ``avs/data/speech``), sorted by name."""
+    return sorted(SPEECH_DIR.glob("*.wav")) if SPEECH_DIR.is_dir() else []
+
+
+def bundled_speech(name: str = "librivox_0870") -> Path:
+    """One bundled recording by stem: ``librivox_0870`` (7.1 s) or ``librivox_0890`` (5.3 s).
+
+    Raises:
+        AvsError: no bundled recording of that name.
+    """
+    path = SPEECH_DIR / f"{name}.wav"
+    if not path.is_file():
+        names = ", ".join(p.stem for p in default_speech_sources()) or "none"
+        raise AvsError(f"no bundled speech {name!r} (bundled: {names})")
+    return path
 
 
 def load_speech_sources(sources: Sequence[str | Path] | None, sample_rate: int,
@@ -47,7 +62,7 @@ def load_speech_sources(sources: Sequence[str | Path] | None, sample_rate: int,
 
     paths = sorted(Path(s) for s in (sources if sources is not None else default_speech_sources()))
     if not paths:
-        raise AvsError(f"no speech recordings to build from: {EXAMPLES_DIR} has no .wav files")
+        raise AvsError(f"no speech recordings to build from: {SPEECH_DIR} has no .wav files")
     audios = {}
     for path in paths:
         audios[path] = load_audio(path, sample_rate)
