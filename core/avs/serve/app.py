@@ -13,6 +13,7 @@ before Gradio is imported) and no share link is asked for unless ``--share``.
 from __future__ import annotations
 
 import json
+import math
 import logging
 import shutil
 import uuid
@@ -102,7 +103,8 @@ def _option_component(spec: OptionSpec, value: Any) -> gr.components.Component:
         step = spec.step or (1 if spec.kind == "int" else (spec.maximum - spec.minimum) / 100)
         return gr.Slider(spec.minimum, spec.maximum, value=value, step=step, label=spec.label, info=info,
                          interactive=True)
-    return gr.Number(value=value, label=spec.label, info=info, minimum=spec.minimum, maximum=spec.maximum,
+    finite = [None if b is None or math.isinf(b) else b for b in (spec.minimum, spec.maximum)]
+    return gr.Number(value=value, label=spec.label, info=info, minimum=finite[0], maximum=finite[1],
                      step=spec.step or (1 if spec.kind == "int" else None),
                      precision=0 if spec.kind == "int" else None, interactive=True)
 
@@ -130,9 +132,14 @@ def _task_tab(runner: Runner, infos: list[MethodInfo], defaults: dict[str, dict[
                         comp = (gr.Image(type="filepath", label=label, sources=["upload"])
                                 if name in IMAGE_INPUTS else gr.File(label=label))
                         input_slots.append((info.name, name, comp))
-                    if info.options:
-                        with gr.Accordion(f"{info.name} options", open=True):
-                            for spec in info.options:
+                    main = [s for s in info.options if "." not in s.key]
+                    advanced = [s for s in info.options if "." in s.key]
+                    for title, specs, is_open in ((f"{info.name} options", main, True),
+                                                  (f"{info.name}: inference and rendering", advanced, False)):
+                        if not specs:
+                            continue
+                        with gr.Accordion(title, open=is_open):
+                            for spec in specs:
                                 comp = _option_component(spec, defaults[info.name].get(spec.key, spec.default))
                                 option_slots.append((info.name, spec, comp))
                 groups.append(group)

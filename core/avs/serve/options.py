@@ -89,7 +89,7 @@ def _attribute_docs(cls: type) -> dict[str, str]:
             out[current] = item.group(2)
         elif current is not None:
             out[current] += " " + line.strip()
-    return {k: " ".join(v.split()) for k, v in out.items()}
+    return {k: " ".join(v.replace("``", "").split()) for k, v in out.items()}
 
 
 def _unwrap_optional(tp: Any) -> tuple[Any, bool]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avs.config import TrainConfig
+from avs.config import TrainConfig, option
+from avs_emotalk.arkit import EMOTIONS
 
 
 @dataclass
@@ -123,10 +124,10 @@ class InferConfig:
 
     smooth: bool = True
     blinks: bool = True
-    blink_seed: int = 0
+    blink_seed: int = option(0, min=0)
     clip: bool = True
-    window_frames: int = 600
-    overlap_frames: int = 30
+    window_frames: int = option(600, min=30, max=3000, step=30)
+    overlap_frames: int = option(30, min=0, max=300)
     emotion_audio: str = ""
 
 
@@ -139,8 +140,8 @@ class RenderConfig:
         width: frame width in pixels.
     """
 
-    height: int = 512
-    width: int = 512
+    height: int = option(512, min=64, max=2048, step=2)
+    width: int = option(512, min=64, max=2048, step=2)
 
 
 @dataclass
@@ -174,9 +175,9 @@ class EmoTalkConfig:
         person: speaking style, 0–23 (one per RAVDESS actor; the reference demo uses 0).
     """
 
-    emotion: str = "auto"
-    level: int = 1
-    person: int = 0
+    emotion: str = option("auto", choices=("auto", *EMOTIONS))
+    level: int = option(1, min=0, max=1)
+    person: int = option(0, min=0, max=23)
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig = field(default_factory=DataConfig)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avs.config import TrainConfig
+from avs.config import TrainConfig, option
 
 
 @dataclass
@@ -66,9 +66,9 @@ class InferConfig:
             arbitrary motion; ours is a still figure. ``-inf`` switches the gate off (avs addition).
     """
 
-    window_frames: int = 256
-    overlap_frames: int = 32
-    silence_gate_db: float = -60.0
+    window_frames: int = option(256, min=32, max=2048, step=32)
+    overlap_frames: int = option(32, min=0, max=256)
+    silence_gate_db: float = option(-60.0, min=float("-inf"), max=0.0)
 
 
 @dataclass
@@ -81,9 +81,9 @@ class RenderConfig:
         line_width: bone thickness in pixels.
     """
 
-    height: int = 720
-    width: int = 1280
-    line_width: int = 4
+    height: int = option(720, min=64, max=2160, step=2)
+    width: int = option(1280, min=64, max=3840, step=2)
+    line_width: int = option(4, min=1, max=32)
 
 
 def _paper_train() -> TrainConfig:
