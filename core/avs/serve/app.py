@@ -13,8 +13,8 @@ before Gradio is imported) and no share link is asked for unless ``--share``.
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 import shutil
 import uuid
 from pathlib import Path
