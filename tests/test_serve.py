@@ -156,16 +156,16 @@ def test_backend_loads_each_model_once_and_checks_audio(tmp_path: Path, speech_p
     backend = Backend(["s2g"])
     assert list(backend.methods()) == ["s2g"]
     clip = cut_speech(speech_path, tmp_path / "clip.wav", 1.0)
-    seen: list[float] = []
     for k in range(2):
+        seen: list[float] = []
         out = tmp_path / f"r{k}"
         out.mkdir()
         result = backend.predict("s2g", clip, out, ["render.width=320", "render.height=240"],
                                  progress=lambda f, _t: seen.append(f))
         assert result.num_frames == 15 and probe_video(result.video).width == 320
         assert [p.suffix for p in result.files] == [".mp4", ".npz"]
+        assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     assert backend.loads == {"s2g": 1}
-    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
     with pytest.raises(AvsError, match="accepts at most 0.5 s"):
         backend.predict("s2g", clip, tmp_path, max_seconds=0.5)
     with pytest.raises(AvsError, match="unknown method 'nope'"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -51,6 +52,10 @@ def _start_janitor(folder: Path, ttl: float) -> None:
     threading.Thread(target=loop, name="avs-serve-janitor", daemon=True).start()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(settings: ServeSettings) -> None:
     """Start the demo server and block until it is stopped (Ctrl+C).
 
@@ -87,6 +92,7 @@ def run(settings: ServeSettings) -> None:
     backend = Backend(settings.methods, settings.checkpoints, settings.device)
     demo = build_app(backend, settings, workdir)
     _start_janitor(workdir / "out", settings.file_ttl_s)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server like Ctrl+C: temp folder removed
     demo.launch(server_name=settings.host, server_port=settings.port, share=settings.share,
                 max_file_size=f"{settings.max_upload_mb:g}mb", allowed_paths=[str(workdir / "out")],
                 ssr_mode=False, mcp_server=False, inbrowser=False, show_error=True)
