@@ -161,7 +161,7 @@ def test_backend_loads_each_model_once_and_checks_audio(tmp_path: Path, speech_p
         out = tmp_path / f"r{k}"
         out.mkdir()
         result = backend.predict("s2g", clip, out, ["render.width=320", "render.height=240"],
-                                 progress=lambda f, _t: seen.append(f))
+                                 progress=lambda f, _t, seen=seen: seen.append(f))
         assert result.num_frames == 15 and probe_video(result.video).width == 320
         assert [p.suffix for p in result.files] == [".mp4", ".npz"]
         assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)

@@ -8,6 +8,7 @@ test's tmp folder (``serve_*.png``).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -28,11 +29,15 @@ MAX_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, speech_path: Path):
-    """One ``avs serve`` for the module: every installed method, audio limit 5 s, uploads ≤ 1 MiB."""
+def server(tmp_path_factory: pytest.TempPathFactory, fixture_plugins: Path):
+    """One ``avs serve`` for the module: every installed method, audio limit 5 s, uploads ≤ 1 MiB.
+
+    The fixture plugins (avs-wave, a third-party method, and avs-broken) are pip-installed on its path.
+    """
     root = tmp_path_factory.mktemp("serve")
+    pythonpath = os.pathsep.join(p for p in (str(fixture_plugins), os.environ.get("PYTHONPATH", "")) if p)
     srv = Server(root / "work", "--max-audio-seconds", str(MAX_SECONDS), "--max-upload-mb", "1",
-                 "--file-ttl", "600")
+                 "--file-ttl", "600", env={"PYTHONPATH": pythonpath})
     try:
         srv.startup_s = srv.wait_ready()
         yield srv
@@ -63,12 +68,15 @@ def _leftovers(server: Server) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(clips: dict[str, Path]):
+    """The system chromium; its fake microphone plays 3 s of the bundled speech."""
     if CHROMIUM is None:
         pytest.skip("no chromium on this machine (Debian: apt-get install chromium; `make test` installs it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+    microphone = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-audio-capture={clips['3']}"]
     with sync_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS + microphone)
         yield instance
         instance.close()
 
@@ -86,6 +94,8 @@ def test_browser_s2g_video_and_download(server: Server, browser, clips: dict[str
     page.screenshot(path=str(tmp_path / "serve_1_page.png"), full_page=True)
 
     page.locator("#method-gesture-2d input").click()
+    offered = page.get_by_role("option").all_inner_texts()
+    assert {"s2g", "sdt", "wave"} <= {o.split()[-1] for o in offered}  # wave: a pip-installed third-party plugin
     page.get_by_role("option", name="s2g", exact=True).click()
     page.locator("#audio-gesture-2d input[type=file]").set_input_files(str(clips["3"]))
     page.wait_for_selector("#audio-gesture-2d audio, #audio-gesture-2d [data-testid='waveform-Speech'] canvas",
@@ -150,7 +160,10 @@ def test_api_predict_and_limits(server: Server, clips: dict[str, Path], speech_p
     """gradio_client: /methods lists every installed method; /predict writes the files; bad input is a message."""
     client = _client(server, tmp_path)
     methods = client.predict(api_name="/methods")
-    assert {"s2g", "sdt", "emotalk"} <= set(methods)
+    assert {"s2g", "sdt", "emotalk", "wave"} <= set(methods)
+    assert [o["key"] for o in methods["wave"]["options"]] == ["gain"]  # from its plain config dataclass
+    with pytest.raises(gradio_client.exceptions.AppError, match="no bundled checkpoint"):
+        client.predict("wave", gradio_client.handle_file(str(clips["1"])), "{}", api_name="/predict")
     assert methods["emotalk"]["task"] == "face-blendshape"
     emotion = next(o for o in methods["emotalk"]["options"] if o["key"] == "emotion")
     assert emotion["kind"] == "choice" and "happy" in emotion["choices"]
@@ -214,3 +227,40 @@ def test_api_three_requests_queue_in_order(server: Server, clips: dict[str, Path
     while len(finished) < 3 and time.time() < deadline:
         time.sleep(0.05)
     assert finished == ["2", "1", "1.6"]
+
+
+def test_browser_microphone_to_blendshape_csv(server: Server, browser, tmp_path: Path) -> None:
+    """Blendshapes tab: record from the (fake) microphone, emotion=happy, run: face video and a Live Link CSV."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1100}, permissions=["microphone"])
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_selector("#run-gesture-2d")
+    page.get_by_role("tab", name="Blendshapes").click()
+    page.locator("#method-face-blendshape input").wait_for()
+    page.locator("#audio-face-blendshape button[aria-label='Record audio']").click()
+    page.locator("#audio-face-blendshape button.record-button").click()
+    time.sleep(2.0)
+    page.locator("#audio-face-blendshape button.stop-button").first.click()
+    page.locator("#audio-face-blendshape [data-testid='waveform-Speech']").wait_for(timeout=10_000)
+    emotion = page.get_by_label("emotion", exact=True)
+    emotion.click()
+    page.get_by_role("option", name="happy", exact=True).click()
+    time.sleep(0.5)  # the list fades out
+    page.screenshot(path=str(tmp_path / "serve_6_recorded.png"), full_page=True)
+    page.locator("#run-face-blendshape").click()
+    page.wait_for_function("() => { const v = document.querySelector('#video-face-blendshape video');"
+                           " return v && v.readyState >= 1 && v.duration > 0; }", timeout=90_000)
+    duration = page.evaluate("() => document.querySelector('#video-face-blendshape video').duration")
+    assert 1.0 < duration < 4.0  # about the 2 s recorded
+    page.locator("#files-face-blendshape a").first.wait_for(timeout=10_000)
+    links = page.locator("#files-face-blendshape a").evaluate_all("els => els.map(e => e.href)")
+    assert sorted(link.rsplit(".", 1)[-1] for link in links) == ["csv", "json", "mp4", "npy", "npz", "png"]
+    rows = page.request.get(next(u for u in links if u.endswith(".csv"))).text().splitlines()
+    assert rows[0].startswith("Timecode,BlendShapeCount,EyeBlinkLeft")
+    assert abs((len(rows) - 1) - duration * 30) <= 2
+    report = json.loads(page.request.get(next(u for u in links if u.endswith(".json"))).text())
+    assert report["controls"]["emotion"] == "happy"  # the option chosen in the page reached the method
+    page.evaluate("() => new Promise(done => { const v = document.querySelector('#video-face-blendshape video');"
+                  " v.addEventListener('seeked', done, {once: true}); v.currentTime = 1.0; })")
+    page.screenshot(path=str(tmp_path / "serve_7_blendshapes.png"), full_page=True)
+    context.close()
