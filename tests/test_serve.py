@@ -170,3 +170,30 @@ def test_backend_loads_each_model_once_and_checks_audio(tmp_path: Path, speech_p
         backend.predict("s2g", clip, tmp_path, max_seconds=0.5)
     with pytest.raises(AvsError, match="unknown method 'nope'"):
         backend.info("nope")
+
+
+def test_check_photo_rejects_non_images_and_faceless_photos(tmp_path: Path) -> None:
+    import imageio.v3 as iio
+    import numpy as np
+
+    from avs.serve.backend import check_photo
+
+    text = tmp_path / "me.jpg"
+    text.write_text("not a photo")
+    with pytest.raises(AvsError, match="me.jpg is not a readable image"):
+        check_photo(text)
+    tiny = tmp_path / "tiny.png"
+    iio.imwrite(tiny, np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(AvsError, match="not a photo"):
+        check_photo(tiny)
+    wall = np.full((256, 256, 3), 200, np.uint8)
+    try:
+        from avs.face import track_image
+
+        track_image(wall)
+    except (ImportError, AvsError) as exc:  # no avs.face, or its extra (MediaPipe, dlib) is not installed
+        pytest.skip(f"the no-face check needs the face extra: {exc}")
+    blank = tmp_path / "wall.png"
+    iio.imwrite(blank, wall)
+    with pytest.raises(AvsError, match="no face found in the face photo wall.png"):
+        check_photo(blank)

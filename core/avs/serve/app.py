@@ -23,14 +23,11 @@ from typing import Any
 import gradio as gr
 
 from avs.errors import AvsError
-from avs.serve.backend import TASK_TABS, Backend, MethodInfo
+from avs.serve.backend import IMAGE_INPUTS, TASK_TABS, Backend, MethodInfo
 from avs.serve.options import OptionSpec, to_overrides
 from avs.serve.settings import ServeSettings
 
 log = logging.getLogger("avs.serve")
-
-IMAGE_INPUTS = ("face", "photo", "image", "target")
-"""``predict_inputs`` names shown as an image upload; others (``drive``, ``landmarks``) as a file upload."""
 
 
 class Runner:

@@ -40,6 +40,41 @@ TASK_TABS = {
 """Tab title of each known task; an unknown task gets a tab named after it."""
 
 
+IMAGE_INPUTS = ("face", "photo", "image", "target")
+"""``predict_inputs`` names that are one photo (an image upload, checked for a face); others are files."""
+
+
+def check_photo(path: str | Path, name: str = "face") -> None:
+    """Check an uploaded photo before any model work: an image, and (with the face extra) a face in it.
+
+    Args:
+        path: the uploaded file.
+        name: the input's name, for the message.
+
+    Raises:
+        AvsError: not a readable image; no face found (only checked when ``avs.face`` is present).
+    """
+    import imageio.v3 as iio
+
+    path = Path(path)
+    try:
+        image = np.asarray(iio.imread(path))
+    except Exception:  # imageio raises many kinds for a non-image
+        raise AvsError(f"the {name} input {path.name} is not a readable image (use a JPEG or PNG photo)") from None
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or min(image.shape[:2]) < 16:
+        raise AvsError(f"the {name} input {path.name} is not a photo (shape {image.shape})")
+    try:
+        from avs.face import track_image
+    except ImportError:  # a core without the face package: the method checks its input itself
+        return
+    rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8, copy=False)
+    if track_image(rgb) is None:
+        raise AvsError(f"no face found in the {name} photo {path.name}: use a photo with one face, "
+                       "looking at the camera")
+
+
 @dataclass(frozen=True)
 class MethodInfo:
     """What the page shows about one installed method (no torch needed).
@@ -287,6 +322,10 @@ class Backend:
                 raise AvsError(f"method {name} needs a {needed} input")
         report(0.0, "reading audio")
         audio = self.load_audio(name, audio_path, max_seconds)
+        for key, path in given.items():
+            if key in IMAGE_INPUTS:
+                report(0.05, f"looking for a face in the {key} photo")
+                check_photo(path, key)
         report(0.1, f"loading {name}")
         model = self._load(name)
         out = Path(out_dir) / f"{_safe_stem(Path(audio_path).name)}_{name}.mp4"
