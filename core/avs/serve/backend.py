@@ -58,7 +58,7 @@ def check_photo(path: str | Path, name: str = "face") -> None:
 
     path = Path(path)
     try:
-        image = np.asarray(iio.imread(path))
+        image = np.asarray(iio.imread(path.read_bytes()))  # bytes: no file handle left open on a failure
     except Exception:  # imageio raises many kinds for a non-image
         raise AvsError(f"the {name} input {path.name} is not a readable image (use a JPEG or PNG photo)") from None
     if image.ndim == 2:
