@@ -23,7 +23,7 @@ from typing import Any
 import gradio as gr
 
 from avs.errors import AvsError
-from avs.serve.backend import IMAGE_INPUTS, TASK_TABS, Backend, MethodInfo
+from avs.serve.backend import IMAGE_INPUTS, TASK_TABS, Backend, BadUpload, MethodInfo
 from avs.serve.options import OptionSpec, to_overrides
 from avs.serve.settings import ServeSettings
 
@@ -36,6 +36,7 @@ class Runner:
     def __init__(self, backend: Backend, settings: ServeSettings, workdir: Path) -> None:
         self.backend = backend
         self.settings = settings
+        self.uploads = (workdir / "uploads").resolve()
         self.out_root = workdir / "out"
         self.out_root.mkdir(parents=True, exist_ok=True)
 
@@ -62,11 +63,13 @@ class Runner:
                                           {k: v for k, v in inputs.items() if k in info.predict_inputs and v},
                                           self.settings.max_audio_seconds, report)
         except AvsError as exc:
-            self._discard(request_dir, audio, inputs)
+            # an unusable upload goes at once; a good one stays (until --file-ttl) so that the page can
+            # run again with other options without uploading it again
+            self._discard(request_dir, [exc.path] if isinstance(exc, BadUpload) else [])
             raise gr.Error(str(exc), title="Cannot run", duration=30) from None
         except Exception as exc:  # a method's bug: the message, and the server keeps serving
             log.exception("%s failed", method)
-            self._discard(request_dir, audio, inputs)
+            self._discard(request_dir, [])
             first = (str(exc).strip().splitlines() or [""])[0]
             raise gr.Error(f"{method} failed: {type(exc).__name__}: {first}", title="Error", duration=30) from None
         summary = {"method": method, "num_frames": result.num_frames, "fps": result.fps,
@@ -75,13 +78,12 @@ class Runner:
         log.info("%s: %d frames in %.2f s", method, result.num_frames, result.seconds)
         return str(result.video), [str(p) for p in result.files], summary
 
-    def _discard(self, request_dir: Path, audio: str | None, inputs: dict[str, str | None]) -> None:
-        """A failed request leaves nothing: its output folder and its uploads go."""
+    def _discard(self, request_dir: Path, uploads: list[Path]) -> None:
+        """A failed request leaves no output folder, and the unusable uploads go."""
         shutil.rmtree(request_dir, ignore_errors=True)
-        for path in [audio, *inputs.values()]:
-            if not path:
+        for upload in uploads:
+            if not upload.resolve().is_relative_to(self.uploads):  # only what this server stored
                 continue
-            upload = Path(path)
             upload.unlink(missing_ok=True)
             try:
                 upload.parent.rmdir()  # Gradio keeps each upload in a folder of its own

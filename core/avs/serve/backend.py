@@ -40,6 +40,18 @@ TASK_TABS = {
 """Tab title of each known task; an unknown task gets a tab named after it."""
 
 
+class BadUpload(AvsError):
+    """An uploaded file that cannot be used (not audio, too long, not a photo, no face): the demo deletes it.
+
+    Attributes:
+        path: the upload.
+    """
+
+    def __init__(self, message: str, path: str | Path) -> None:
+        super().__init__(message)
+        self.path = Path(path)
+
+
 IMAGE_INPUTS = ("face", "photo", "image", "target")
 """``predict_inputs`` names that are one photo (an image upload, checked for a face); others are files."""
 
@@ -52,7 +64,7 @@ def check_photo(path: str | Path, name: str = "face") -> None:
         name: the input's name, for the message.
 
     Raises:
-        AvsError: not a readable image; no face found (only checked when ``avs.face`` is present).
+        BadUpload: not a readable image; no face found (only checked when ``avs.face`` is present).
     """
     import imageio.v3 as iio
 
@@ -60,19 +72,20 @@ def check_photo(path: str | Path, name: str = "face") -> None:
     try:
         image = np.asarray(iio.imread(path.read_bytes()))  # bytes: no file handle left open on a failure
     except Exception:  # imageio raises many kinds for a non-image
-        raise AvsError(f"the {name} input {path.name} is not a readable image (use a JPEG or PNG photo)") from None
+        raise BadUpload(f"the {name} input {path.name} is not a readable image (use a JPEG or PNG photo)",
+                        path) from None
     if image.ndim == 2:
         image = np.repeat(image[..., None], 3, axis=2)
     if image.ndim != 3 or image.shape[2] not in (3, 4) or min(image.shape[:2]) < 16:
-        raise AvsError(f"the {name} input {path.name} is not a photo (shape {image.shape})")
+        raise BadUpload(f"the {name} input {path.name} is not a photo (shape {image.shape})", path)
     try:
         from avs.face import track_image
     except ImportError:  # a core without the face package: the method checks its input itself
         return
     rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8, copy=False)
     if track_image(rgb) is None:
-        raise AvsError(f"no face found in the {name} photo {path.name}: use a photo with one face, "
-                       "looking at the camera")
+        raise BadUpload(f"no face found in the {name} photo {path.name}: use a photo with one face, "
+                        "looking at the camera", path)
 
 
 @dataclass(frozen=True)
@@ -269,7 +282,7 @@ class Backend:
             (N,) float32 mono samples at the method's sample rate.
 
         Raises:
-            AvsError: not audio, empty, no samples, shorter than one output frame, or longer than
+            BadUpload: not audio, empty, no samples, shorter than one output frame, or longer than
                 ``max_seconds``.
         """
         from avs.audio import load_audio
@@ -281,8 +294,8 @@ class Backend:
 
             header = soundfile.info(str(path))
             if header.frames / header.samplerate > max_seconds:
-                raise AvsError(f"the audio lasts {header.frames / header.samplerate:.1f} s; this server accepts "
-                               f"at most {max_seconds:g} s")
+                raise BadUpload(f"the audio lasts {header.frames / header.samplerate:.1f} s; this server accepts "
+                                f"at most {max_seconds:g} s", path)
         except AvsError:
             raise
         except Exception:  # not a libsndfile format: decoded (and measured) below
@@ -290,10 +303,10 @@ class Backend:
         try:
             audio = load_audio(path, info.sample_rate, min_duration=1.0 / info.fps, min_duration_name="one frame")
         except AvsError as exc:
-            raise AvsError(str(exc).replace(str(path), path.name)) from None
+            raise BadUpload(str(exc).replace(str(path), path.name), path) from None
         seconds = len(audio) / info.sample_rate
         if seconds > max_seconds:
-            raise AvsError(f"the audio lasts {seconds:.1f} s; this server accepts at most {max_seconds:g} s")
+            raise BadUpload(f"the audio lasts {seconds:.1f} s; this server accepts at most {max_seconds:g} s", path)
         return audio
 
     def predict(self, name: str, audio_path: str | Path, out_dir: Path, overrides: Sequence[str] = (),
