@@ -66,24 +66,24 @@ def check_photo(path: str | Path, name: str = "face") -> None:
     Raises:
         BadUpload: not a readable image; no face found (only checked when ``avs.face`` is present).
     """
-    import imageio.v3 as iio
+    import cv2
 
     path = Path(path)
     try:
-        image = np.asarray(iio.imread(path.read_bytes()))  # bytes: no file handle left open on a failure
-    except Exception:  # imageio raises many kinds for a non-image
-        raise BadUpload(f"the {name} input {path.name} is not a readable image (use a JPEG or PNG photo)",
-                        path) from None
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] not in (3, 4) or min(image.shape[:2]) < 16:
-        raise BadUpload(f"the {name} input {path.name} is not a photo (shape {image.shape})", path)
+        data = np.frombuffer(path.read_bytes(), np.uint8)
+    except OSError:
+        data = np.zeros(0, np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None  # None: not an image OpenCV reads
+    if image is None:
+        raise BadUpload(f"the {name} input {path.name} is not a readable image (use a JPEG or PNG photo)", path)
+    if min(image.shape[:2]) < 16:
+        raise BadUpload(f"the {name} input {path.name} is not a photo ({image.shape[1]}x{image.shape[0]} pixels)",
+                        path)
     try:
         from avs.face import track_image
     except ImportError:  # a core without the face package: the method checks its input itself
         return
-    rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8, copy=False)
-    if track_image(rgb) is None:
+    if track_image(np.ascontiguousarray(image[..., ::-1])) is None:  # OpenCV decodes BGR
         raise BadUpload(f"no face found in the {name} photo {path.name}: use a photo with one face, "
                         "looking at the camera", path)
 
