@@ -197,3 +197,21 @@ def test_check_photo_rejects_non_images_and_faceless_photos(tmp_path: Path) -> N
     iio.imwrite(blank, wall)
     with pytest.raises(AvsError, match="no face found in the face photo wall.png"):
         check_photo(blank)
+
+
+def test_run_explains_a_missing_gradio_and_a_busy_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from avs.serve import run
+
+    for name in ("GRADIO_TEMP_DIR", "GRADIO_ANALYTICS_ENABLED"):
+        monkeypatch.setenv(name, "")  # run() sets them; restored after the test
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(AvsError, match=f"cannot listen on 127.0.0.1:{port}"):
+            run(ServeSettings(port=port, workdir=tmp_path / "w"))
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as if the extra were not installed
+    with pytest.raises(AvsError, match=r"pip install 'avs-toolkit\[serve\]'"):
+        run(ServeSettings(port=port, workdir=tmp_path / "w"))

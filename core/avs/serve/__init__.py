@@ -73,10 +73,6 @@ def run(settings: ServeSettings) -> None:
         workdir = Path(settings.workdir)
         workdir.mkdir(parents=True, exist_ok=True)
     os.environ["GRADIO_TEMP_DIR"] = str(workdir / "uploads")
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise AvsError("avs serve needs Gradio: pip install 'avs-toolkit[serve]'") from None
     import socket
 
     with socket.socket() as probe:
@@ -85,6 +81,10 @@ def run(settings: ServeSettings) -> None:
             probe.bind((settings.host, settings.port))
         except OSError as exc:
             raise AvsError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise AvsError("avs serve needs Gradio: pip install 'avs-toolkit[serve]'") from None
 
     from avs.serve.app import build_app
     from avs.serve.backend import Backend
