@@ -163,6 +163,10 @@ def test_browser_text_file_renamed_wav_shows_error(server: Server, browser, clip
 def test_api_predict_and_limits(server: Server, clips: dict[str, Path], speech_path: Path, tmp_path: Path) -> None:
     """gradio_client: /methods lists every installed method; /predict writes the files; bad input is a message."""
     client = _client(server, tmp_path)
+    endpoint = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/predict"]
+    names = [p["parameter_name"] for p in endpoint["parameters"]]
+    assert names[:3] == ["method", "audio", "options"]  # then one optional file per extra input
+    assert all(p["parameter_has_default"] for p in endpoint["parameters"][2:])
     methods = client.predict(api_name="/methods")
     assert {"s2g", "sdt", "emotalk", "wave"} <= set(methods)
     assert [o["key"] for o in methods["wave"]["options"]] == ["gain"]  # from its plain config dataclass
