@@ -12,6 +12,7 @@ before Gradio is imported) and no share link is asked for unless ``--share``.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -128,8 +129,9 @@ def _task_tab(runner: Runner, infos: list[MethodInfo], defaults: dict[str, dict[
                 with gr.Group(visible=k == 0) as group:
                     for name in info.predict_inputs:
                         label = f"{name} (required by {info.name})"
-                        comp = (gr.Image(type="filepath", label=label, sources=["upload"])
-                                if name in IMAGE_INPUTS else gr.File(label=label))
+                        # a file box, not gr.Image: Gradio would open a bad image itself and show its own error
+                        comp = gr.File(label=label, file_types=["image"] if name in IMAGE_INPUTS else None,
+                                       elem_id=f"input-{info.name}-{name}")
                         input_slots.append((info.name, name, comp))
                     main = [s for s in info.options if "." not in s.key]
                     advanced = [s for s in info.options if "." in s.key]
@@ -208,9 +210,9 @@ def build_app(backend: Backend, settings: ServeSettings, workdir: Path) -> gr.Bl
             api_summary = gr.JSON(label="summary")
             api_button = gr.Button(visible=False)
 
-        def api_predict(method: str, audio: str, options: str, progress: gr.Progress = gr.Progress(),
-                        *extra: str | None) -> tuple[Any, ...]:
+        def api_predict(*args: Any) -> tuple[Any, ...]:
             """Speech → video and files. ``options``: a JSON object of option values, e.g. {"emotion": "happy"}."""
+            method, audio, options, *extra, progress = args
             try:
                 values = json.loads(options or "{}")
             except json.JSONDecodeError as exc:
@@ -218,6 +220,15 @@ def build_app(backend: Backend, settings: ServeSettings, workdir: Path) -> gr.Bl
             if not isinstance(values, dict):
                 raise gr.Error("options must be a JSON object, e.g. {\"emotion\": \"happy\"}")
             return runner(method, audio, values, dict(zip(extra_names, extra, strict=True)), progress)
+
+        # named parameters for the API (method, audio, options, one per extra input, all but the first two
+        # optional); Gradio fills in the progress tracker it finds last
+        param = inspect.Parameter
+        api_predict.__signature__ = inspect.Signature(
+            [param("method", param.POSITIONAL_OR_KEYWORD), param("audio", param.POSITIONAL_OR_KEYWORD),
+             param("options", param.POSITIONAL_OR_KEYWORD, default="{}"),
+             *(param(name, param.POSITIONAL_OR_KEYWORD, default=None) for name in extra_names),
+             param("progress", param.POSITIONAL_OR_KEYWORD, default=gr.Progress())])
 
         api_button.click(api_predict, [api_method, api_audio, api_options, *api_inputs],
                          [api_video, api_files, api_summary], api_name="predict")
