@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avs.config import TrainConfig, option
+from avs.api import TrainConfig, option
 from avs_emotalk.arkit import EMOTIONS
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avs.config import TrainConfig, option
+from avs.api import TrainConfig, option
 
 
 @dataclass

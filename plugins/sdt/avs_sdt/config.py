@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from avs.config import TrainConfig, option
+from avs.api import TrainConfig, option
 from avs.errors import AvsError
 
 VARIANTS = ("sdt-bp", "sdt-vae", "s2g", "pose-vae")
