@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from avs.api import TrainConfig, option
-from avs.errors import AvsError
+from avs.api import AvsError, TrainConfig, option
 
 VARIANTS = ("sdt-bp", "sdt-vae", "s2g", "pose-vae")
 """``sdt-bp``: learnable per-clip templates (back-propagation); ``sdt-vae``: templates fixed to a
