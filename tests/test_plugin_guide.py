@@ -16,9 +16,21 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "plugin-guide.md"
 
 
 def _files(text: str) -> dict[str, str]:
-    """The guide's files: each ``### `path` `` heading followed by a code block."""
-    found = re.findall(r"^### `([^`]+)`[^\n]*\n(?:(?!```).*\n)*?```\w*\n(.*?)^```", text, re.M | re.S)
-    return dict(found)
+    """The guide's files: the first code block after each ``### `path` `` heading."""
+    files: dict[str, str] = {}
+    name, body = None, None
+    for line in text.splitlines():
+        heading = re.match(r"^### `([^`]+)`", line)
+        if heading:
+            name, body = heading.group(1), None
+        elif name is not None and line.startswith("```"):
+            if body is None:
+                body = []
+            else:
+                files[name], name, body = "\n".join(body) + "\n", None, None
+        elif body is not None:
+            body.append(line)
+    return files
 
 
 def test_every_hook_and_impl_method_is_documented():

@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "TrainConfig": "avs.config",
     "build_config": "avs.config",
     "option": "avs.config",
+    "yaml_overrides": "avs.config",
     "AvsError": "avs.errors",
     "Motion": "avs.motion",
     "frames_for_duration": "avs.motion",
