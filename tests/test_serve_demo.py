@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -26,16 +28,22 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 MAX_SECONDS = 5.0
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, fixture_plugins: Path):
     """One ``avs serve`` for the module: every installed method, audio limit 5 s, uploads ≤ 1 MiB.
 
-    The fixture plugins (avs-wave, a third-party method, and avs-broken) are pip-installed on its path.
+    The fixture plugins (avs-wave, a third-party method, avs-broken, and avs-photo, a method that takes a
+    face photo) are pip-installed on its path.
     """
     root = tmp_path_factory.mktemp("serve")
-    pythonpath = os.pathsep.join(p for p in (str(fixture_plugins), os.environ.get("PYTHONPATH", "")) if p)
+    source = shutil.copytree(FIXTURES / "avs-photo", root / "avs-photo")  # a method that needs a face photo
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(root / "site"), str(source)], check=True, capture_output=True)
+    pythonpath = os.pathsep.join(p for p in (str(root / "site"), str(fixture_plugins),
+                                             os.environ.get("PYTHONPATH", "")) if p)
     srv = Server(root / "work", "--max-audio-seconds", str(MAX_SECONDS), "--max-upload-mb", "1",
                  "--file-ttl", "600", env={"PYTHONPATH": pythonpath})
     try:
@@ -274,3 +282,28 @@ def test_browser_microphone_to_blendshape_csv(server: Server, browser, tmp_path:
                   " v.addEventListener('seeked', done, {once: true}); v.currentTime = 1.0; })")
     page.screenshot(path=str(tmp_path / "serve_7_blendshapes.png"), full_page=True)
     context.close()
+
+
+def test_browser_face_photo_input(server: Server, browser, clips: dict[str, Path], tmp_path: Path) -> None:
+    """A method declaring a face input gets a photo box; a missing or unreadable photo is a message."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(server.url)
+    page.wait_for_selector("#run-gesture-2d")
+    page.get_by_role("tab", name="Face video").click()
+    photo = page.locator("#input-photo-talk-face")
+    photo.wait_for()
+    assert "face (required by photo-talk)" in photo.inner_text()
+    page.locator("#audio-face-image input[type=file]").set_input_files(str(clips["1"]))
+    page.locator("#audio-face-image button[aria-label='Download']").wait_for(timeout=20_000)
+    page.locator("#run-face-image").click()
+    page.get_by_text("photo-talk needs a face (a photo)").first.wait_for(timeout=30_000)
+    not_a_photo = tmp_path / "me.jpg"
+    not_a_photo.write_text("a letter, not a photo")
+    photo.locator("input[type=file]").set_input_files(str(not_a_photo))
+    photo.get_by_text("me.jpg").first.wait_for(timeout=20_000)
+    page.locator("#run-face-image").click()
+    page.get_by_text("me.jpg is not a readable image").first.wait_for(timeout=30_000)
+    time.sleep(0.8)
+    page.screenshot(path=str(tmp_path / "serve_8_face_input.png"), full_page=True)
+    assert not list((server.workdir / "uploads").rglob("me.jpg"))  # the unusable photo is gone
+    page.close()

@@ -1,8 +1,8 @@
 """The demo's one link to the inference path: installed methods, loading once, audio → files.
 
 Everything the page and the HTTP API run goes through :class:`Backend`. Only :meth:`Backend._load` and
-:meth:`Backend._run` touch the method contract (today's :class:`avs.method.Method` record with its
-factories); the rest is the demo's own bookkeeping (which methods, which checkpoint, limits, locks).
+:meth:`Backend._run` touch the inference path (:func:`avs.api.load` → :class:`avs.model.Model`); the
+rest is the demo's own bookkeeping (which methods, which checkpoint, limits, locks).
 
 Models are loaded the first time a method is asked for and kept for the life of the server; a
 request's options are merged over the checkpoint's config (:func:`avs.config.build_config`) without
@@ -180,9 +180,9 @@ class Backend:
         """``{name: MethodInfo}`` of the served methods, sorted by name."""
         out = {}
         for name, m in sorted(self._records.items()):
-            out[name] = MethodInfo(name, m.task, m.summary, getattr(m, "version", "?"), m.sample_rate, m.fps,
-                                   tuple(prediction_options(m.config_class)),
-                                   tuple(getattr(m, "predict_inputs", ()) or ()), self._checkpoints[name])
+            out[name] = MethodInfo(name, m.task, m.summary, m.version, m.sample_rate, m.fps,
+                                   tuple(prediction_options(m.config_class)), tuple(m.predict_inputs),
+                                   self._checkpoints[name])
         return out
 
     def info(self, name: str) -> MethodInfo:
@@ -224,53 +224,52 @@ class Backend:
     # ------------------------------------------------------------------ the contract-specific part
 
     def _load(self, name: str) -> Any:
-        """Build method ``name`` from its checkpoint once; later calls return the same model."""
+        """Build method ``name`` from its checkpoint once (:func:`avs.api.load`); later calls reuse it."""
         with self._load_lock:
             if name not in self._models:
-                from avs.checkpoint import load_generator
+                from avs.api import load
 
                 checkpoint = self._checkpoints[name]
                 if checkpoint is None:
                     raise AvsError(f"method {name!r} has no bundled checkpoint; start the demo with "
                                    f"--checkpoint {name}=PATH")
-                generator, cfg, stats = load_generator(self._records[name], checkpoint, device=self.device)
-                self._models[name] = (generator, cfg, stats)
+                model = load(name, checkpoint, device=self.device)
+                self._models[name] = (model, model.impl.cfg, threading.Lock())
                 self.loads[name] = self.loads.get(name, 0) + 1
             return self._models[name]
 
-    def _run(self, name: str, model: Any, audio: np.ndarray, overrides: list[str], inputs: Mapping[str, Path],
+    def _run(self, name: str, loaded: Any, audio: np.ndarray, overrides: list[str], inputs: Mapping[str, Path],
              out: Path, progress: Progress) -> tuple[Path, list[Path], int, float]:
-        """Audio → motion → mp4 (+ npz and the method's exports) with today's Method record."""
+        """Audio → motion → mp4 (+ npz and the method's exports) with an :class:`avs.model.Model`.
+
+        A request's options replace the implementation's config for the duration of the request (the
+        network is untouched), so requests of one method run one at a time.
+        """
         import torch
 
         from avs.config import build_config
-        from avs.motion import frames_for_duration
-        from avs.predict import fit_length
         from avs.video import write_video
 
-        method = self._records[name]
-        if inputs:
-            raise AvsError(f"method {name!r} takes no inputs besides the audio")
-        generator, base_cfg, stats = model
-        cfg = build_config(method.config_class, None, overrides, base=base_cfg)
-        progress(0.2, "predicting motion")
-        with torch.no_grad():
-            motion = method.predict(generator, audio, cfg, stats)
-        num_frames = frames_for_duration(len(audio) / method.sample_rate, motion.fps)
-        motion = fit_length(motion, num_frames)
-        renderer = method.build_renderer(cfg, stats)
+        model, base_cfg, lock = loaded
+        with lock:
+            model.impl.cfg = build_config(self._records[name].config_class, None, overrides, base=base_cfg)
+            try:
+                progress(0.2, "predicting motion")
+                with torch.no_grad():
+                    motion = model.predict(audio, **inputs)
+                num_frames = motion.num_frames
 
-        def frames() -> Any:
-            for i, frame in enumerate(renderer.frames(motion)):
-                if i % 8 == 0:
-                    progress(0.3 + 0.6 * i / num_frames, f"rendering frame {i + 1}/{num_frames}")
-                yield frame
+                def frames() -> Any:
+                    for i, frame in enumerate(model.impl.renderer().frames(motion)):
+                        if i % 8 == 0:
+                            progress(0.3 + 0.6 * i / num_frames, f"rendering frame {i + 1}/{num_frames}")
+                        yield frame
 
-        write_video(out, frames(), motion.fps, num_frames, audio=audio, sample_rate=method.sample_rate)
-        progress(0.92, "writing files")
-        files = [out, motion.save_npz(out.with_suffix(".npz"))]
-        if method.export_motion is not None:
-            files += list(method.export_motion(motion, out, cfg))
+                write_video(out, frames(), motion.fps, num_frames, audio=audio, sample_rate=model.sample_rate)
+                progress(0.92, "writing files")
+                files = [out, motion.save_npz(out.with_suffix(".npz")), *model.impl.export(motion, out)]
+            finally:
+                model.impl.cfg = base_cfg
         return out, files, num_frames, motion.fps
 
     # ------------------------------------------------------------------ requests
