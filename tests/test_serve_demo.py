@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -225,25 +224,20 @@ def test_api_upload_size_limit(server: Server, tmp_path: Path) -> None:
 def test_api_three_requests_queue_in_order(server: Server, clips: dict[str, Path], tmp_path: Path) -> None:
     """Three requests at once: all complete, one at a time in arrival order, each with its own length."""
     client = _client(server, tmp_path)
-    finished: list[str] = []
-    lock = threading.Lock()
     jobs = {}
     for key in ("2", "1", "1.6"):
-        def done(*_: object, key: str = key) -> None:
-            with lock:
-                finished.append(key)
-
-        jobs[key] = client.submit("s2g", gradio_client.handle_file(str(clips[key])), "{}", api_name="/predict",
-                                  result_callbacks=[done])
-        deadline = time.time() + 20
-        while jobs[key].status().code.name in ("STARTING", "JOINING_QUEUE") and time.time() < deadline:
-            time.sleep(0.05)
-    frames = {key: probe_video(job.result(timeout=120)[0]).num_frames for key, job in jobs.items()}
+        jobs[key] = client.submit("s2g", gradio_client.handle_file(str(clips[key])), "{}", api_name="/predict")
+        deadline = time.time() + 30  # the next one is sent once this one waits in the server's queue
+        while jobs[key].status().code.name not in ("QUEUE", "PROCESSING", "PROGRESS", "FINISHED") \
+                and time.time() < deadline:
+            time.sleep(0.02)
+    results = {key: job.result(timeout=120) for key, job in jobs.items()}
+    frames = {key: probe_video(video).num_frames for key, (video, _, _) in results.items()}
     assert frames == {"2": 30, "1": 15, "1.6": 24}
-    deadline = time.time() + 5
-    while len(finished) < 3 and time.time() < deadline:
-        time.sleep(0.05)
-    assert finished == ["2", "1", "1.6"]
+    spans = sorted((summary["started"], summary["finished"], key) for key, (_, _, summary) in results.items())
+    assert [key for *_, key in spans] == ["2", "1", "1.6"]  # served in the order they arrived
+    for (_, end, _), (begin, _, _) in zip(spans, spans[1:], strict=False):
+        assert end <= begin  # one inference at a time (--concurrency 1)
 
 
 def test_browser_microphone_to_blendshape_csv(server: Server, browser, tmp_path: Path) -> None:

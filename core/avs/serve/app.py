@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Runner:
     def __call__(self, method: str, audio: str | None, values: dict[str, Any], inputs: dict[str, str | None],
                  progress: Any) -> tuple[str, list[str], dict[str, Any]]:
         """Predict; return (mp4, [all files], summary). A user's mistake becomes ``gr.Error`` (a message)."""
+        started = time.time()
         request_dir = self.out_root / uuid.uuid4().hex
         try:
             if not method:
@@ -75,7 +77,8 @@ class Runner:
             raise gr.Error(f"{method} failed: {type(exc).__name__}: {first}", title="Error", duration=30) from None
         summary = {"method": method, "num_frames": result.num_frames, "fps": result.fps,
                    "duration_s": round(result.duration, 3), "seconds": round(result.seconds, 3),
-                   "files": [p.name for p in result.files], "options": overrides}
+                   "files": [p.name for p in result.files], "options": overrides,
+                   "started": round(started, 3), "finished": round(time.time(), 3)}
         log.info("%s: %d frames in %.2f s", method, result.num_frames, result.seconds)
         return str(result.video), [str(p) for p in result.files], summary
 
