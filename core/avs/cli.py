@@ -284,7 +284,7 @@ def serve_cmd(
     workdir: Path = typer.Option(None, "--workdir", help="Folder for uploads and outputs (default: temporary)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
 ) -> None:
-    """Browser demo and HTTP API of every installed method (needs the extra avs-toolkit[serve])."""
+    """Browser demo and HTTP API of every installed method (needs the optional "serve" extra of avs-toolkit)."""
     from avs.serve import ServeSettings, run
     from avs.serve.settings import parse_checkpoints
 
