@@ -171,3 +171,12 @@ def test_avs_info_lists_the_experiments():
     result = run_cli("info", "s2g")
     assert result.returncode == 0, result.stderr
     assert "experiment small:" in result.stdout and "--config default-checkpoint" in result.stdout
+
+
+def test_predict_inputs_are_checked_before_any_work(tmp_path):
+    from cli_helpers import run_cli
+
+    result = run_cli("predict", "s2g", str(tmp_path / "missing.wav"), "--input", "face=me.jpg")
+    assert result.returncode == 2 and result.stderr.strip() == "error: s2g takes no input 'face' (takes: none)"
+    result = run_cli("predict", "s2g", "x.wav", "--input", "face")
+    assert result.returncode == 2 and "NAME=PATH" in result.stderr

@@ -89,6 +89,8 @@ def info_cmd(plugin: str = typer.Argument(..., help="Method name, see `avs plugi
     console.print(f"[bold]{method.name}[/] {method.version} — {method.summary}")
     console.print(f"task: {method.task}   audio: {method.sample_rate} Hz   motion: {method.fps:g} fps")
     console.print(f"paper: {method.paper}")
+    if method.predict_inputs:
+        console.print(f"predict inputs: {', '.join(method.predict_inputs)} (avs predict ... --input NAME=PATH)")
     ckpt = method.default_checkpoint
     console.print(f"bundled checkpoint: {ckpt if ckpt else 'none (pass --checkpoint)'}")
     for name, path in method.configs.items():
@@ -166,14 +168,22 @@ def predict_cmd(
     checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4)."),
     save_npz: bool = typer.Option(False, "--save-npz", help="Also write the motion as .npz beside the mp4."),
+    inputs: list[str] = typer.Option(None, "--input", "-i",
+                                     help="Extra input NAME=PATH the method takes (see avs info), repeatable."),
 ) -> None:
     """Turn speech into motion and a video with the sound muxed in."""
     from avs.predict import predict_to_video
 
     method = _method(plugin)
     out = out or Path(f"{audio.stem}_{plugin}.mp4")
+    extra = {}
+    for item in inputs or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise AvsError(f"--input {item!r} is not of the form NAME=PATH")
+        extra[name] = path
     result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
-                              overrides=overrides or [], save_npz=save_npz)
+                              overrides=overrides or [], save_npz=save_npz, inputs=extra)
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
                   f"{result.duration:.2f} s)")
     for path in ([result.npz] if result.npz is not None else []) + result.extra:

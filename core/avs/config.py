@@ -201,5 +201,7 @@ def resolve_experiment(method: Any, value: str | Path) -> Path:
     configs = getattr(method, "configs", {}) or {}
     if str(value) in configs:
         return Path(configs[str(value)])
+    if path.suffix.lower() in (".yaml", ".yml") or len(path.parts) > 1:
+        raise AvsError(f"config file not found: {path}")
     known = ", ".join(configs) or "none"
     raise AvsError(f"config {str(value)!r} is neither a file nor an experiment of {method.name} (known: {known})")
