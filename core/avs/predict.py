@@ -166,8 +166,10 @@ def evaluate_checkpoint(method: Any, data_root: str | Path, checkpoint: str | Pa
     """Score ``checkpoint`` on one split of a data set in the method's format.
 
     Normalisation statistics come from the checkpoint (the training data's), not from
-    the evaluated data. With ``videos > 0`` the method also renders that many clips
-    (prediction beside ground truth) into ``videos_dir``.
+    the evaluated data. A method without its own ``evaluate`` but with ``predict_clips`` is
+    scored by its task's suite (as in ``avs benchmark``), plus its clips' extras. With
+    ``videos > 0`` the method also renders that many clips (prediction beside ground truth)
+    into ``videos_dir``.
 
     Raises:
         AvsError: a missing/bad data set or checkpoint, an empty split, ``videos`` asked of
@@ -181,16 +183,34 @@ def evaluate_checkpoint(method: Any, data_root: str | Path, checkpoint: str | Pa
     if videos < 0:
         raise AvsError(f"--videos must be 0 or more (got {videos})")
     cls = method.impl_class()
-    cls.require("evaluate")
+    suite = _suite_for(method) if "evaluate" not in cls.capabilities() else None
+    if suite is None:
+        cls.require("evaluate")
     if videos:
         cls.require("render_examples")
     impl = load_impl(method, checkpoint, list(overrides))
     dataset = impl.build_dataset(root, split)
     if len(dataset) == 0:
         raise AvsError(f"the {split} split of {root} is empty")
-    metrics = {k: float(v) for k, v in impl.evaluate(dataset).items()}
+    metrics = {k: float(v) for k, v in (impl.evaluate(dataset) if suite is None else
+                                        _suite_scores(suite, impl.predict_clips(dataset))).items()}
     written: list[Path] = []
     if videos:
         out_dir = Path(videos_dir) if videos_dir is not None else Path(f"{method.name}_{split}_videos")
         written = list(impl.render_examples(dataset, videos, out_dir))
     return EvaluationResult(metrics, written)
+
+
+def _suite_for(method: Any) -> Any:
+    """The task suite of ``method`` if its implementation can give clips, else None."""
+    if "predict_clips" not in method.impl_class().capabilities():
+        return None
+    from avs.plugins import discover
+
+    return discover().suites.get(method.task)
+
+
+def _suite_scores(suite: Any, clips: Any) -> dict[str, float]:
+    scores = dict(suite.score(clips))
+    scores.update({k: float(v) for k, v in (getattr(clips, "extras", None) or {}).items() if k not in scores})
+    return scores

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from avs.api import TrainConfig
+from avs.api import TrainConfig, option
+from avs_emotalk.arkit import EMOTIONS
 
 
 @dataclass
@@ -124,10 +125,10 @@ class InferConfig:
 
     smooth: bool = True
     blinks: bool = True
-    blink_seed: int = 0
+    blink_seed: int = option(0, min=0)
     clip: bool = True
-    window_frames: int = 600
-    overlap_frames: int = 30
+    window_frames: int = option(600, min=30, max=3000, step=30)
+    overlap_frames: int = option(30, min=0, max=300)
     emotion_audio: str = ""
 
 
@@ -140,8 +141,8 @@ class RenderConfig:
         width: frame width in pixels.
     """
 
-    height: int = 512
-    width: int = 512
+    height: int = option(512, min=64, max=2048, step=2)
+    width: int = option(512, min=64, max=2048, step=2)
 
 
 @dataclass
@@ -179,10 +180,10 @@ class EmoTalkConfig:
             Live Link CSV is clipped to [0, 1] either way).
     """
 
-    emotion: str = "auto"
-    level: int = 1
-    person: int = 0
-    postprocess: str = "default"
+    emotion: str = option("auto", choices=("auto", *EMOTIONS))
+    level: int = option(1, min=0, max=1)
+    person: int = option(0, min=0, max=23)
+    postprocess: str = option("default", choices=("default", "reference"))
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     data: DataConfig = field(default_factory=DataConfig)

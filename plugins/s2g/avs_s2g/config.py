@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from avs.api import TrainConfig
+from avs.api import TrainConfig, option
 
 
 @dataclass
@@ -69,9 +69,9 @@ class InferConfig:
             arbitrary motion; ours is a still figure. ``-inf`` switches the gate off (avs addition).
     """
 
-    window_frames: int = 360
-    overlap_frames: int = 30
-    silence_gate_db: float = -60.0
+    window_frames: int = option(360, min=32, max=4096)
+    overlap_frames: int = option(30, min=0, max=256)
+    silence_gate_db: float = option(-60.0, min=float("-inf"), max=0.0)
 
 
 @dataclass
@@ -84,9 +84,9 @@ class RenderConfig:
         line_width: bone thickness in pixels.
     """
 
-    height: int = 720
-    width: int = 1280
-    line_width: int = 4
+    height: int = option(720, min=64, max=2160, step=2)
+    width: int = option(1280, min=64, max=3840, step=2)
+    line_width: int = option(4, min=1, max=32)
 
 
 def _paper_train() -> TrainConfig:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from avs.api import AvsError, TrainConfig
+from avs.api import AvsError, TrainConfig, option
 
 VARIANTS = ("sdt-bp", "sdt-vae", "s2g", "pose-vae")
 """``sdt-bp``: learnable per-clip templates (back-propagation); ``sdt-vae``: templates fixed to a
@@ -101,9 +101,9 @@ class InferConfig:
         batch_windows: windows run through the network at once.
     """
 
-    window_frames: int = 360
-    overlap_frames: int = 30
-    batch_windows: int = 4
+    window_frames: int = option(360, min=16, max=4096)
+    overlap_frames: int = option(30, min=0, max=256)
+    batch_windows: int = option(4, min=1, max=256)
 
 
 @dataclass
@@ -116,9 +116,9 @@ class RenderConfig:
         margin: empty border as a fraction of the frame (the figure is fitted inside).
     """
 
-    height: int = 720
-    width: int = 1280
-    margin: float = 0.08
+    height: int = option(720, min=64, max=2160, step=2)
+    width: int = option(1280, min=64, max=3840, step=2)
+    margin: float = option(0.08, min=0.0, max=0.4, step=0.01)
 
 
 def _paper_train() -> TrainConfig:
@@ -153,16 +153,16 @@ class SDTConfig:
             (``pca_plot=`` or ``pca_plot=null``: none).
     """
 
-    variant: str = "sdt-bp"
+    variant: str = option("sdt-bp", choices=VARIANTS, serve=False)  # fixed by the checkpoint's network
     pose_vae_checkpoint: str | None = None
     pose_vae_reference: str | None = None
-    template: str = "random"
-    template_index: int | None = None
-    template_index_b: int | None = None
-    alpha: float = 0.5
-    seed: int = 0
+    template: str = option("random", choices=TEMPLATE_MODES[:2])  # "gt" needs ground truth: evaluate only
+    template_index: int | None = option(None, min=0)
+    template_index_b: int | None = option(None, min=0)
+    alpha: float = option(0.5, min=0.0, max=1.0, step=0.05)
+    seed: int = option(0, min=0)
     speaker: str = ""
-    ftd: bool = True
+    ftd: bool = option(True, serve=False)  # evaluate only
     pca_plot: str | None = "sdt_templates_pca.png"
     model: ModelConfig = field(default_factory=ModelConfig)
     loss: LossConfig = field(default_factory=LossConfig)
