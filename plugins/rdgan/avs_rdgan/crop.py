@@ -82,9 +82,17 @@ def crop_face(image: np.ndarray, lm68: np.ndarray, size: int = 128) -> tuple[np.
     """
     import cv2
 
-    affine = box_affine(landmark_box(lm68), size)
+    box = landmark_box(lm68)
+    affine = box_affine(box, size)
     crop = cv2.warpAffine(np.ascontiguousarray(image), affine, (size, size), flags=cv2.INTER_CUBIC,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    # Only the box itself is kept: the padding is zeros, not the image around the box.
+    (x0, y0), (x1, y1) = apply_affine(affine, box.reshape(2, 2))
+    x0, y0, x1, y1 = (int(round(float(v))) for v in (x0, y0, x1, y1))
+    crop[:max(y0, 0)] = 0
+    crop[max(y1, 0):] = 0
+    crop[:, :max(x0, 0)] = 0
+    crop[:, max(x1, 0):] = 0
     return crop, apply_affine(affine, lm68), affine
 
 

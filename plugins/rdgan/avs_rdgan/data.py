@@ -234,8 +234,12 @@ def load_image_rgb(path: Path) -> np.ndarray:
     from skimage.color import gray2rgb, rgba2rgb
     from skimage.util import img_as_ubyte
 
+    import warnings
+
     try:
-        image = np.asarray(iio.imread(path))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # imageio's plugin probing warns about legacy plugins
+            image = np.asarray(iio.imread(path))
     except Exception as exc:  # imageio raises many types for unreadable files
         raise AvsError(f"cannot read image {path}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
     if image.ndim == 3 and image.shape[-1] == 1:

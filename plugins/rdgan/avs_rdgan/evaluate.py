@@ -52,9 +52,13 @@ def warp_baseline(source: np.ndarray, source_lm: np.ndarray, target_lm: np.ndarr
 
     s = IMAGE_SIZE - 1
     border = np.array([[0, 0], [s / 2, 0], [s, 0], [s, s / 2], [s, s], [s / 2, s], [0, s], [0, s / 2]], np.float64)
-    tform = PiecewiseAffineTransform()
     # warp() takes the map from output (target) coordinates to input (source) coordinates.
-    tform.estimate(np.concatenate([target_lm, border]), np.concatenate([source_lm, border]))
+    src, dst = np.concatenate([target_lm, border]), np.concatenate([source_lm, border])
+    if hasattr(PiecewiseAffineTransform, "from_estimate"):  # scikit-image >= 0.26
+        tform = PiecewiseAffineTransform.from_estimate(src, dst)
+    else:
+        tform = PiecewiseAffineTransform()
+        tform.estimate(src, dst)
     out = warp(source, tform, order=1, mode="constant", cval=0.0, preserve_range=True)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 

@@ -116,14 +116,14 @@ def generator_loss(G: Any, critics: Any, batch: Mapping[str, torch.Tensor], cfg:
     ssim_seed = sum(1 - ssim(s, t, w.ssim_window, w.ssim_sigma) for s, t in zip(seeds, targets, strict=True))
     para = (batch["left"] + batch["right"] - frames[0] - frames[1]).abs().mean()
     loss = w.w_ssim * ssim_seed + w.w_l1 * (l1_seed + l1_fine) + w.w_parallelogram * para
-    logs = {"l1_seed": float(l1_seed) / 4, "l1": float(l1_fine) / 4, "ssim_seed": 1 - float(ssim_seed) / 4,
-            "parallelogram": float(para)}
+    logs = {"l1_seed": float(l1_seed.detach()) / 4, "l1": float(l1_fine.detach()) / 4,
+            "ssim_seed": 1 - float(ssim_seed.detach()) / 4, "parallelogram": float(para.detach())}
     if critics is not None and w.w_adv > 0:
         # G(l, B_r) imitates the right image: the right critic judges it; G(r, B_l) the left.
         adv = (adversarial_g(critics.right.seed(seeds[0])) + adversarial_g(critics.left.seed(seeds[1]))
                + adversarial_g(critics.right.fine(frames[0])) + adversarial_g(critics.left.fine(frames[1])))
         loss = loss + w.w_adv * adv
-        logs["adv_g"] = float(adv) / 4
+        logs["adv_g"] = float(adv.detach()) / 4
     return loss, logs
 
 
@@ -143,7 +143,7 @@ def critic_loss(G: Any, critics: Any, batch: Mapping[str, torch.Tensor]) -> tupl
             + adversarial_d(critics.left.seed(il), critics.left.seed(s_rl))
             + adversarial_d(critics.right.fine(ir), critics.right.fine(f_lr))
             + adversarial_d(critics.left.fine(il), critics.left.fine(f_rl)))
-    return loss, {"d": float(loss) / 4}
+    return loss, {"d": float(loss.detach()) / 4}
 
 
 def landmark_loss(model: Any, batch: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
@@ -160,4 +160,4 @@ def landmark_loss(model: Any, batch: Mapping[str, torch.Tensor]) -> tuple[torch.
     pred = model(batch["mel"])
     per_item = (pred - batch["disp"]).abs().mean(dim=(1, 2, 3))
     loss = (per_item * mask).sum() / mask.sum().clamp(min=1.0)
-    return loss, {"a2l_l1_px": float(loss) * 128.0}
+    return loss, {"a2l_l1_px": float(loss.detach()) * 128.0}
