@@ -230,11 +230,11 @@ def load_image_rgb(path: Path) -> np.ndarray:
     Raises:
         AvsError: unreadable file or an image that is not 2-D greyscale, RGB or RGBA.
     """
+    import warnings
+
     import imageio.v3 as iio
     from skimage.color import gray2rgb, rgba2rgb
     from skimage.util import img_as_ubyte
-
-    import warnings
 
     try:
         with warnings.catch_warnings():

@@ -58,7 +58,7 @@ def test_prepared_clips_pairs_and_items(synth_root: Path, synth_train) -> None:
 
 def test_splits_do_not_overlap(synth_root: Path) -> None:
     segs = {s: data.prepared_segments(synth_root, s) for s in ("train", "dev", "test")}
-    for (n1, a1, b1), (n2, a2, b2) in zip(segs["train"], segs["test"], strict=True):
+    for (n1, _a1, b1), (n2, a2, _b2) in zip(segs["train"], segs["test"], strict=True):
         assert n1 == n2 and b1 <= a2
     with pytest.raises(AvsError, match="split"):
         data.prepared_segments(synth_root, "holdout")
