@@ -21,6 +21,7 @@ Every crop is cut to its own frame's landmark box (:func:`avs_rdgan.crop.crop_fa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,47 +78,55 @@ def is_prepared(root: Path) -> bool:
     return index.is_file() and _read_json(index).get("format") == "avs-face-data"
 
 
-def read_video_frames(path: Path, start: int, stop: int) -> np.ndarray:
-    """Frames ``[start, stop)`` of a video as (N, H, W, 3) uint8 RGB (imageio-ffmpeg, decoded in order).
+def iter_video_frames(path: Path, start: int, stop: int) -> Iterator[np.ndarray]:
+    """Frames ``[start, stop)`` of a video, one (H, W, 3) uint8 RGB array at a time (imageio-ffmpeg).
 
     Raises:
         AvsError: unreadable video or fewer frames than ``stop``.
     """
     import imageio_ffmpeg
 
+    count = 0
     try:
         reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
         meta = next(reader)
         w, h = meta["size"]
-        out = []
         for i, raw in enumerate(reader):
             if i >= stop:
                 break
             if i >= start:
-                out.append(np.frombuffer(raw, np.uint8).reshape(h, w, 3))
+                count += 1
+                yield np.frombuffer(raw, np.uint8).reshape(h, w, 3)
         reader.close()
     except (OSError, RuntimeError, StopIteration) as exc:
         raise AvsError(f"cannot read video {path}: {exc}") from None
-    if len(out) != stop - start:
+    if count != stop - start:
         raise AvsError(f"{path} has fewer than {stop} frames")
-    return np.stack(out)
 
 
-def _crop_clip(name: str, frames: np.ndarray, lm68: np.ndarray, valid: np.ndarray,
+def read_video_frames(path: Path, start: int, stop: int) -> np.ndarray:
+    """Frames ``[start, stop)`` of a video as (N, H, W, 3) uint8 RGB."""
+    return np.stack(list(iter_video_frames(path, start, stop)))
+
+
+def _crop_clip(name: str, frames: Iterable[np.ndarray], lm68: np.ndarray, valid: np.ndarray,
                audio: np.ndarray | None, n_mels: int) -> FaceClip:
-    """Crop every valid frame to its landmark box; compute displacements and log-mel."""
+    """Crop every valid frame to its landmark box (frames consumed one at a time); compute displacements
+    and log-mel."""
     from avs_rdgan.audio2landmark import mel_for_frames
 
-    t = frames.shape[0]
+    t = len(lm68)
     crops = np.zeros((t, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
     lm = np.zeros((t, 68, 2), np.float32)
     valid = valid & np.isfinite(lm68).all(axis=(1, 2))
-    for i in np.flatnonzero(valid):
+    for i, frame in enumerate(frames):
+        if not valid[i]:
+            continue
         box_w, box_h = np.ptp(lm68[i], axis=0)
         if min(box_w, box_h) < 2:
             valid[i] = False
             continue
-        crops[i], lm[i], _ = crop_face(frames[i], lm68[i], IMAGE_SIZE)
+        crops[i], lm[i], _ = crop_face(frame, lm68[i], IMAGE_SIZE)
     mean = lm[valid].mean(0) if valid.any() else np.zeros((68, 2), np.float32)
     disp = ((lm - mean) / IMAGE_SIZE).astype(np.float32)
     disp[~valid] = 0.0
@@ -161,7 +170,7 @@ def load_prepared(root: Path, split: str, n_mels: int = 64) -> list[FaceClip]:
                 valid = np.asarray(track["valid"], bool)[a:b].copy()
         except (OSError, KeyError, ValueError) as exc:
             raise AvsError(f"cannot read {folder / 'track.npz'}: {exc}") from None
-        frames = read_video_frames(folder / "frames.mp4", a, b)
+        frames = iter_video_frames(folder / "frames.mp4", a, b)
         audio = None
         if (folder / "audio.wav").is_file():
             full = load_audio(folder / "audio.wav", SAMPLE_RATE)

@@ -1,24 +1,23 @@
-"""Evaluation of RD-GAN on held-out clips, and the two baselines that need no learning.
+"""Evaluation of RD-GAN on held-out clips, through the face-image suite, against two baselines.
 
-Protocol (ours; the paper scores CK+ sequences): for every test segment, the first valid frame is the
-photo and the next ``eval.max_frames`` valid frames' landmarks are the targets; the model animates
-recursively (:func:`avs_rdgan.inference.recursive_frames`) and each generated crop is compared with the
-real crop of that frame (both in the target's own landmark box, 128×128):
+Protocol (ours; the paper scores CK+ sequences): for every test segment the first valid frame is the
+photo and the next ``eval.max_frames`` valid frames are the targets. Each system makes crops of those
+frames (128×128, each in its target's own landmark box, as the real crops are):
 
-- ``ssim``: RD-GAN's SSIM (grayscale, 11×11 Gaussian σ 1.5, K1 0.01, K2 0.03, L 255; ``avs.metrics``),
-- ``psnr`` in dB,
-- ``identity_cos``: cosine of the 128-d face embeddings (``avs.face.face_embedding``) of the generated
-  frame and of the photo (only with the face extra installed),
-- ``landmark_nme``: landmarks tracked on the generated frame (``avs.face.track_image``, the crop placed
-  in a 256×256 black canvas) against the target landmarks, mean point distance ÷ the outer-eye-corner
-  distance; ``landmark_found``: share of frames where a face was found (face extra only).
+- (no suffix) RD-GAN driven by the real landmarks, recursively (:func:`avs_rdgan.inference.recursive_frames`);
+- ``_audio``: RD-GAN driven by the audio→landmark model's landmarks (photo landmarks + predicted
+  displacements: what ``avs predict`` does);
+- ``_photo``: the first frame unchanged;
+- ``_warp``: the first frame warped piecewise-affinely to the real landmarks (scikit-image
+  ``PiecewiseAffineTransform``).
 
-Baselines, with the same metrics: ``photo`` (the first frame, unchanged) and ``warp`` (the first frame
-warped piecewise-affinely to the target landmarks, scikit-image ``PiecewiseAffineTransform``).
-
-The audio→landmark model is scored on the same segments: ``a2l_l1_px`` (mean |predicted − true|
-displacement, 128-px crop pixels; the zero-displacement baseline as ``a2l_l1_px_static``) and
-``a2l_mouth_corr`` (Pearson correlation of the predicted and true inner-lip opening, points 62↔66).
+Each is scored by ``avs.face.face_image_metrics`` against the real crops: ``ssim`` (RD-GAN's SSIM:
+grayscale, 11×11 Gaussian σ 1.5, K1 0.01, K2 0.03, L 255), ``psnr``, ``lmd`` (landmark distance of the
+tracked generated face to the real one), ``identity_cos`` (128-d embedding cosine, generated vs real
+clip), ``lip_sync_corr``, ``pose_error_deg``, ``hs``, ``face_found``; plus ``identity_to_photo`` (cosine of
+each generated frame's embedding to the source photo's). The audio→landmark model alone:
+``a2l_l1_px`` (mean |predicted − real| displacement in 128-px crop pixels; ``a2l_l1_px_static`` for zero
+displacement) and ``a2l_mouth_corr`` (Pearson correlation of predicted and real inner-lip opening 62↔66).
 """
 
 from __future__ import annotations
@@ -28,14 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from avs.metrics.image import psnr, ssim
 from avs_rdgan.config import IMAGE_SIZE
 from avs_rdgan.data import FaceClip, PairDataset
 
-METRIC_DIRECTIONS: dict[str, bool] = {}
-for _suffix in ("", "_photo", "_warp"):
-    METRIC_DIRECTIONS.update({f"ssim{_suffix}": True, f"psnr{_suffix}": True, f"identity_cos{_suffix}": True,
-                              f"landmark_nme{_suffix}": False, f"landmark_found{_suffix}": True})
+SYSTEMS = ("", "_audio", "_photo", "_warp")
+SUITE_DIRECTIONS = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False,
+                    "hs": True, "lip_sync_corr": True, "face_found": True, "identity_to_photo": True}
+METRIC_DIRECTIONS: dict[str, bool] = {f"{k}{s}": v for s in SYSTEMS for k, v in SUITE_DIRECTIONS.items()}
 METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True})
 
 
@@ -74,99 +72,97 @@ def segments(dataset: PairDataset, max_frames: int, max_segments: int = 0) -> li
     return out[:max_segments] if max_segments > 0 else out
 
 
-def _face_tools() -> Any:
-    try:
-        import avs.face as face
-    except ImportError:
-        return None
-    return face if hasattr(face, "track_image") and hasattr(face, "face_embedding") else None
+def _identity_to_photo(fakes: np.ndarray, lms: np.ndarray, photo: np.ndarray, photo_lm: np.ndarray) -> list[float]:
+    from avs.face import face_embedding
 
-
-def _identity(face: Any, image: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
-    try:
-        emb = np.asarray(face.face_embedding(image, lm), np.float64)
-    except Exception:  # an embedding that cannot be computed counts as missing
-        return None
-    n = np.linalg.norm(emb)
-    return emb / n if n > 0 else None
-
-
-def _tracked_nme(face: Any, image: np.ndarray, target: np.ndarray) -> float | None:
-    pad = IMAGE_SIZE // 2
-    canvas = np.zeros((2 * IMAGE_SIZE, 2 * IMAGE_SIZE, 3), np.uint8)
-    canvas[pad:pad + IMAGE_SIZE, pad:pad + IMAGE_SIZE] = image
-    track = face.track_image(canvas)
-    if track is None:
-        return None
-    found = np.asarray(track.lm68, np.float64) - pad
-    iod = np.linalg.norm(target[36] - target[45])
-    return float(np.linalg.norm(found - target, axis=1).mean() / max(iod, 1e-6))
-
-
-def score_frames(fake: np.ndarray, real: np.ndarray, target_lm: np.ndarray, photo: np.ndarray,
-                 photo_lm: np.ndarray, face: Any = None) -> dict[str, list[float]]:
-    """Per-frame metrics of generated crops against real crops (lists, averaged by the caller)."""
-    out: dict[str, list[float]] = {"ssim": [], "psnr": [], "identity_cos": [], "landmark_nme": [],
-                                   "landmark_found": []}
-    ref = _identity(face, photo, photo_lm) if face is not None else None
-    for f, r, lm in zip(fake, real, target_lm, strict=True):
-        out["ssim"].append(ssim(f, r))
-        p = psnr(f, r)
-        out["psnr"].append(p if np.isfinite(p) else 100.0)
-        if face is not None:
-            emb = _identity(face, f, lm)
-            if ref is not None and emb is not None:
-                out["identity_cos"].append(float(emb @ ref))
-            nme = _tracked_nme(face, f, lm)
-            out["landmark_found"].append(float(nme is not None))
-            if nme is not None:
-                out["landmark_nme"].append(nme)
+    ref = np.asarray(face_embedding(photo, photo_lm), np.float64)
+    out = []
+    for f, lm in zip(fakes, lms, strict=True):
+        e = np.asarray(face_embedding(f, lm), np.float64)
+        out.append(float(e @ ref / max(np.linalg.norm(e) * np.linalg.norm(ref), 1e-12)))
     return out
 
 
-def _mean(values: dict[str, list[float]], suffix: str) -> dict[str, float]:
-    return {k + suffix: float(np.mean(v)) for k, v in values.items() if v}
+def system_clips(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any = "cpu") -> dict[str, Any]:
+    """The real crops and every system's crops of the test segments (module docstring).
+
+    Returns:
+        ``{"real": [...], "audio": [...], "lm": [...], "photo": [...], "photo_lm": [...], "": [...],
+        "_audio": [...], "_photo": [...], "_warp": [...], "a2l": [(pred disp, real disp)]}``; image lists
+        hold (T, 128, 128, 3) uint8 per segment.
+    """
+    from avs_rdgan.audio2landmark import predict_displacements
+    from avs_rdgan.inference import own_box, recursive_frames
+
+    out: dict[str, Any] = {k: [] for k in ("real", "audio", "lm", "photo", "photo_lm", "a2l", *SYSTEMS)}
+    for clip, first, later in segments(dataset, int(cfg.eval.max_frames), int(cfg.eval.max_segments)):
+        photo, photo_lm = clip.crops[first], clip.lm[first]
+        targets = clip.lm[later]
+        out["real"].append(clip.crops[later])
+        out["lm"].append(targets)
+        out["photo"].append(photo)
+        out["photo_lm"].append(photo_lm)
+        out[""].append(recursive_frames(G, photo, targets, photo, device))
+        out["_photo"].append(np.repeat(photo[None], len(later), 0))
+        out["_warp"].append(np.stack([warp_baseline(photo, photo_lm, lm) for lm in targets]))
+        audio = None
+        if clip.audio is not None:
+            audio = np.concatenate([clip.audio[j * 640:(j + 1) * 640] for j in later])
+            disp = predict_displacements(a2l, clip.audio, clip.num_frames, 16000, int(cfg.infer.smooth))
+            own, _ = own_box(photo_lm[None] + float(cfg.infer.a2l_gain) * disp[later] * IMAGE_SIZE)
+            out["_audio"].append(recursive_frames(G, photo, own, photo, device))
+            out["a2l"].append((disp[later], clip.disp[later]))
+        out["audio"].append(audio)
+    return out
 
 
 def evaluate(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any = "cpu") -> dict[str, float]:
-    """Metrics of the model and both baselines on a test split (module docstring).
+    """Metrics of RD-GAN (real-landmark and audio-driven) and both baselines on a test split.
 
     Returns:
-        ``{metric: value}``; keys in :data:`METRIC_DIRECTIONS`.
-    """
-    from avs_rdgan.audio2landmark import predict_displacements
-    from avs_rdgan.inference import recursive_frames
+        ``{metric + system suffix: value}``; keys in :data:`METRIC_DIRECTIONS`.
 
-    face = _face_tools()
-    acc: dict[str, dict[str, list[float]]] = {"": {}, "_photo": {}, "_warp": {}}
-    a2l_err, a2l_static, mouth_pred, mouth_true = [], [], [], []
-    for clip, first, later in segments(dataset, int(cfg.eval.max_frames), int(cfg.eval.max_segments)):
-        photo, photo_lm = clip.crops[first], clip.lm[first]
-        targets, real = clip.lm[later], clip.crops[later]
-        fakes = {
-            "": recursive_frames(G, photo, targets, photo, device),
-            "_photo": np.repeat(photo[None], len(later), 0),
-            "_warp": np.stack([warp_baseline(photo, photo_lm, lm) for lm in targets]),
-        }
-        for suffix, fake in fakes.items():
-            for k, v in score_frames(fake, real, targets, photo, photo_lm, face).items():
-                acc[suffix].setdefault(k, []).extend(v)
-        if clip.audio is not None and clip.valid.all():
-            disp = predict_displacements(a2l, clip.audio, clip.num_frames, 16000, int(cfg.infer.smooth))
-            a2l_err.append(float(np.abs(disp - clip.disp).mean() * IMAGE_SIZE))
-            a2l_static.append(float(np.abs(clip.disp).mean() * IMAGE_SIZE))
-            mouth_pred.append(disp[:, 66, 1] - disp[:, 62, 1])
-            mouth_true.append(clip.disp[:, 66, 1] - clip.disp[:, 62, 1])
-    out: dict[str, float] = {}
-    for suffix, values in acc.items():
-        out.update(_mean(values, suffix))
-    if a2l_err:
-        out["a2l_l1_px"] = float(np.mean(a2l_err))
-        out["a2l_l1_px_static"] = float(np.mean(a2l_static))
-        p, t = np.concatenate(mouth_pred), np.concatenate(mouth_true)
-        if p.std() > 0 and t.std() > 0:
-            out["a2l_mouth_corr"] = float(np.corrcoef(p, t)[0, 1])
-    return out
+    Raises:
+        AvsError: no test segment; the face extra is not installed (from ``avs.face``).
+    """
+    from avs.errors import AvsError
+    from avs.face import FaceImageClips, face_image_metrics
+
+    sc = system_clips(G, a2l, dataset, cfg, device)
+    if not sc["real"]:
+        raise AvsError("no test segment with two valid frames to evaluate")
+    has_audio = all(a is not None for a in sc["audio"])
+    result: dict[str, float] = {}
+    for suffix in SYSTEMS:
+        fakes = sc[suffix]
+        if len(fakes) != len(sc["real"]):
+            continue  # the audio-driven system needs audio in every segment
+        clips = FaceImageClips(real=sc["real"], fake=fakes, fps=25.0, audio=sc["audio"] if has_audio else None,
+                               lm68_real=sc["lm"])
+        metrics = face_image_metrics(clips)
+        ids = [v for f, lm, p, plm in zip(fakes, sc["lm"], sc["photo"], sc["photo_lm"], strict=True)
+               for v in _identity_to_photo(f, lm, p, plm)]
+        metrics["identity_to_photo"] = float(np.mean(ids))
+        result.update({f"{k}{suffix}": float(v) for k, v in metrics.items()})
+    if sc["a2l"]:
+        pred = np.concatenate([p for p, _ in sc["a2l"]])
+        real = np.concatenate([r for _, r in sc["a2l"]])
+        result["a2l_l1_px"] = float(np.abs(pred - real).mean() * IMAGE_SIZE)
+        result["a2l_l1_px_static"] = float(np.abs(real).mean() * IMAGE_SIZE)
+        po, ro = pred[:, 66, 1] - pred[:, 62, 1], real[:, 66, 1] - real[:, 62, 1]
+        if po.std() > 0 and ro.std() > 0:
+            result["a2l_mouth_corr"] = float(np.corrcoef(po, ro)[0, 1])
+    return result
+
+
+def predict_clips(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any = "cpu") -> Any:
+    """The audio-driven system's crops and the real crops as ``avs.face.FaceImageClips`` (``avs benchmark``)."""
+    from avs.face import FaceImageClips
+
+    sc = system_clips(G, a2l, dataset, cfg, device)
+    fake = sc["_audio"] if len(sc["_audio"]) == len(sc["real"]) else sc[""]
+    audio = sc["audio"] if all(a is not None for a in sc["audio"]) else None
+    return FaceImageClips(real=sc["real"], fake=fake, fps=25.0, audio=audio, lm68_real=sc["lm"])
 
 
 def render_examples(G: Any, dataset: PairDataset, cfg: Any, n: int, out_dir: Path, device: Any = "cpu") -> list[Path]:

@@ -144,6 +144,12 @@ class RDGANMethod(MethodImpl):
         self.set_mode(False)
         return evaluate.evaluate(self.generator, self.audio2landmark, dataset, self.cfg, self.device)
 
+    def predict_clips(self, dataset: data.PairDataset) -> Any:
+        from avs_rdgan import evaluate
+
+        self.set_mode(False)
+        return evaluate.predict_clips(self.generator, self.audio2landmark, dataset, self.cfg, self.device)
+
     def render_examples(self, dataset: data.PairDataset, n: int, out_dir: Path) -> list[Path]:
         from avs_rdgan import evaluate
 

@@ -18,14 +18,12 @@ PAPER = (
 )
 DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default.safetensors"
 
-# Directions of every key evaluate() reports (mirrors avs_rdgan.evaluate.METRIC_DIRECTIONS, kept
-# torch-free here: that module imports the metric code).
-METRIC_DIRECTIONS: dict[str, bool] = {
-    f"{name}{suffix}": higher
-    for suffix in ("", "_photo", "_warp")
-    for name, higher in (("ssim", True), ("psnr", True), ("identity_cos", True), ("landmark_nme", False),
-                         ("landmark_found", True))
-}
+# Directions of every key evaluate() reports (avs_rdgan.evaluate.METRIC_DIRECTIONS, rebuilt here without
+# importing that module): the face-image suite's metrics for RD-GAN driven by real landmarks (no suffix), by
+# the audio→landmark model (_audio), and the two baselines (_photo, _warp); then the audio→landmark scores.
+_SUITE = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False, "hs": True,
+          "lip_sync_corr": True, "face_found": True, "identity_to_photo": True}
+METRIC_DIRECTIONS: dict[str, bool] = {f"{k}{s}": v for s in ("", "_audio", "_photo", "_warp") for k, v in _SUITE.items()}
 METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True})
 
 
