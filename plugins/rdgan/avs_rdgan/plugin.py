@@ -23,7 +23,9 @@ DEFAULT_CHECKPOINT = Path(__file__).parent / "checkpoints" / "default.safetensor
 # the audio→landmark model (_audio), and the two baselines (_photo, _warp); then the audio→landmark scores.
 _SUITE = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False, "hs": True,
           "lip_sync_corr": True, "face_found": True, "identity_to_photo": True}
-METRIC_DIRECTIONS: dict[str, bool] = {f"{k}{s}": v for s in ("", "_audio", "_photo", "_warp") for k, v in _SUITE.items()}
+METRIC_DIRECTIONS: dict[str, bool] = {
+    f"{k}{s}": v for s in ("", "_audio", "_photo", "_warp") for k, v in _SUITE.items()
+}
 METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True})
 
 
