@@ -287,14 +287,27 @@ def load_sequences(root: Path, split: str, fraction: float) -> list[FaceClip]:
     return clips
 
 
+_CACHE: dict[tuple, list[FaceClip]] = {}
+"""The last loaded split(s): ``compute_stats`` and ``build_dataset`` read the same training split once."""
+
+
 def load_clips(root: Path, split: str, cfg: Any) -> list[FaceClip]:
-    """Prepared face data or CK+-style sequences, whichever ``root`` holds."""
+    """Prepared face data or CK+-style sequences, whichever ``root`` holds (cached per root, split and
+    settings for the life of the process; the clips are read-only)."""
     root = Path(root)
     if not root.is_dir():
         raise AvsError(f"data folder not found: {root}")
-    if (root / "index.json").is_file():
-        return load_prepared(root, split, cfg.model.mel_bands)
-    return load_sequences(root, split, cfg.data.dev_fraction)
+    index = root / "index.json"
+    stamp = index.stat().st_mtime_ns if index.is_file() else 0
+    key = (str(root.resolve()), split, int(cfg.model.mel_bands), float(cfg.data.dev_fraction), stamp)
+    if key not in _CACHE:
+        if len(_CACHE) >= 3:
+            _CACHE.pop(next(iter(_CACHE)))
+        if index.is_file():
+            _CACHE[key] = load_prepared(root, split, cfg.model.mel_bands)
+        else:
+            _CACHE[key] = load_sequences(root, split, cfg.data.dev_fraction)
+    return _CACHE[key]
 
 
 def training_pairs(clips: list[FaceClip], max_gap: int = 0) -> np.ndarray:
