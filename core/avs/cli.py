@@ -91,6 +91,8 @@ def info_cmd(plugin: str = typer.Argument(..., help="Method name, see `avs plugi
     console.print(f"paper: {method.paper}")
     ckpt = method.default_checkpoint
     console.print(f"bundled checkpoint: {ckpt if ckpt else 'none (pass --checkpoint)'}")
+    for name, path in method.configs.items():
+        console.print(f"experiment {name}: {path} (avs train {method.name} --config {name})")
     console.print("default config:")
     console.print(config_to_yaml(build_config(method.config_class)), markup=False, highlight=False)
 
@@ -106,10 +108,10 @@ def data_synth_cmd(
     from avs.config import build_config
 
     method = _method(plugin)
-    if method.synthesize_data is None:
-        raise AvsError(f"method {plugin!r} has no synthetic data set")
     cfg = build_config(method.config_class, overrides=overrides or [])
-    summary = method.synthesize_data(directory, cfg, seed)
+    impl = method.impl_class()
+    impl.require("synthesize_data")
+    summary = impl.synthesize_data(directory, cfg, seed)
     console.print(f"wrote {directory}: {summary}")
 
 
@@ -182,14 +184,15 @@ def train_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
     overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
     data: Path = typer.Option(..., "--data", help="Data-set root in the method's format."),
-    config: Path = typer.Option(None, "--config", help="YAML file of options."),
+    config: str = typer.Option(None, "--config", help="YAML file of options, or an experiment name (avs info)."),
     out: Path = typer.Option(None, "--out", help="Run folder (default runs/<plugin>)."),
     resume: Path = typer.Option(None, "--resume", help="Continue the run in this folder."),
 ) -> None:
     """Train a method; checkpoints, config.yaml and log.jsonl go to the run folder."""
-    from avs.config import build_config
+    from avs.config import build_config, resolve_experiment
 
     method = _method(plugin)
+    config = resolve_experiment(method, config) if config is not None else None
     if resume is not None:
         if out is not None and out.resolve() != resume.resolve():
             raise AvsError("give either --out or --resume (the run folder), not two different folders")
@@ -324,7 +327,7 @@ def benchmark_cmd(
     if split not in ("dev", "test"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    report = run_benchmark(chosen, data, split, ckpts, wanted)
+    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites)
     title = f"avs benchmark: {data} ({split})"
     files = write_report(report, out, title)
     console.print(markdown_table(report, title), markup=False, highlight=False, soft_wrap=True)
