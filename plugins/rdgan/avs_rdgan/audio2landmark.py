@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 MEL_PER_FRAME = 4
 """Log-mel frames (100/s) per video frame (25/s)."""
@@ -34,7 +34,7 @@ def mel_for_frames(audio: np.ndarray, num_frames: int, sample_rate: int = 16000,
     Raises:
         AvsError: empty or non-finite audio (from ``log_mel``).
     """
-    from avs.audio import log_mel
+    from avs.api import log_mel
 
     mel = log_mel(audio, sample_rate=sample_rate, n_mels=n_mels)
     want = MEL_PER_FRAME * num_frames

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avs.config import TrainConfig
+from avs.api import TrainConfig
 
 IMAGE_SIZE = 128
 """Side of every face crop, edge map and generated frame in pixels (the reference's)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 
 def landmark_box(lm68: np.ndarray) -> np.ndarray:

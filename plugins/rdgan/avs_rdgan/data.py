@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_rdgan.config import IMAGE_SIZE, SAMPLE_RATE
 from avs_rdgan.crop import crop_face, to_unit
 from avs_rdgan.edges import edge_map
@@ -159,7 +159,7 @@ def prepared_segments(root: Path, split: str) -> list[tuple[str, int, int]]:
 
 def load_prepared(root: Path, split: str, n_mels: int = 64) -> list[FaceClip]:
     """The cropped segments of one split of prepared face data (all in memory: 48 KiB per frame)."""
-    from avs.audio import load_audio
+    from avs.api import load_audio
 
     clips = []
     for name, a, b in prepared_segments(root, split):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 POLYLINES: tuple[tuple[tuple[int, ...], bool], ...] = (
     (tuple(range(17, 22)), False),  # right brow

@@ -125,7 +125,7 @@ def evaluate(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any = "cp
     Raises:
         AvsError: no test segment; the face extra is not installed (from ``avs.face``).
     """
-    from avs.errors import AvsError
+    from avs.api import AvsError
     from avs.face import FaceImageClips, face_image_metrics
 
     sc = system_clips(G, a2l, dataset, cfg, device)
@@ -171,7 +171,7 @@ def render_examples(G: Any, dataset: PairDataset, cfg: Any, n: int, out_dir: Pat
     Returns:
         The written ``.mp4`` paths.
     """
-    from avs.video import write_video
+    from avs.api import write_video
     from avs_rdgan.edges import edge_map
     from avs_rdgan.inference import recursive_frames
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_rdgan.config import FPS, IMAGE_SIZE
 from avs_rdgan.crop import apply_affine, box_affine, crop_face, from_unit, invert_affine, landmark_box, to_unit
 from avs_rdgan.edges import edge_map
@@ -59,7 +59,7 @@ def read_landmarks_file(path: Path) -> np.ndarray:
     Raises:
         AvsError: unreadable, no such array, wrong shape, fewer than one frame, or non-finite values.
     """
-    from avs.io import npz_array
+    from avs.api import npz_array
 
     path = Path(path)
     try:
@@ -259,7 +259,7 @@ def predict_crops(G: Any, a2l: Any, audio: np.ndarray, inputs: Mapping[str, Path
         AvsError: no ``face``, both ``landmarks`` and ``drive``, bad photo, landmarks or video, audio shorter
             than one frame.
     """
-    from avs.motion import frames_for_duration
+    from avs.api import frames_for_duration
     from avs_rdgan.audio2landmark import predict_displacements
 
     if not inputs.get("face"):

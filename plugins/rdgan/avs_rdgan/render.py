@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
-from avs.motion import Motion
+from avs.api import AvsError, Motion
 from avs_rdgan.config import IMAGE_SIZE
 from avs_rdgan.inference import paste
 

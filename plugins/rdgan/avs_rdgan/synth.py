@@ -27,9 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.audio import write_wav
-from avs.errors import AvsError
-from avs.synth import load_speech_sources, staged_directory
+from avs.api import AvsError, load_speech_sources, staged_directory, write_wav
 
 SIZE = 160
 FPS = 25
@@ -117,7 +115,7 @@ def synthesize(root: Path, cfg: Any = None, seed: int = 0) -> str:
     Raises:
         AvsError: ``root`` exists and is not empty; no bundled speech.
     """
-    from avs.video import write_video
+    from avs.api import write_video
 
     rng = np.random.default_rng(seed)
     sources = load_speech_sources(None, SAMPLE_RATE, min_seconds=CLIP_FRAMES / FPS)

@@ -11,6 +11,6 @@ RUN=${3:-runs/rdgan_small}
 BIN=${BIN:-.venv/bin}
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 [ -f "$DATA/index.json" ] || "$BIN/avs" data prepare face "$VIDEOS"/*.mp4 "$DATA"
-"$BIN/avs" train rdgan --data "$DATA" --config plugins/rdgan/configs/small.yaml --out "$RUN"
+"$BIN/avs" train rdgan --data "$DATA" --config small --out "$RUN"
 "$BIN/python" scripts/export_checkpoint.py rdgan "$RUN/last.safetensors" \
     plugins/rdgan/avs_rdgan/checkpoints/default.safetensors
