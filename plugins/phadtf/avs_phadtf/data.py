@@ -121,7 +121,7 @@ class Person:
         import imageio.v3 as iio
 
         stop = self.num_frames if stop is None else min(stop, self.num_frames)
-        for i, frame in enumerate(iio.imiter(self.root / "frames.mp4", plugin="pyav" if _has_pyav() else None)):
+        for i, frame in enumerate(iio.imiter(self.root / "frames.mp4", plugin="FFMPEG")):
             if i >= stop:
                 break
             if i >= start:
@@ -134,14 +134,6 @@ class Person:
         from avs_phadtf.face import face_model
 
         return face_model().fit(self.track["lm478"], self.track["valid"].astype(bool))["identity_shape"]
-
-
-def _has_pyav() -> bool:
-    try:
-        import av  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def read_index(root: Path) -> dict[str, Any]:

@@ -325,6 +325,16 @@ class PersonModel(nn.Module):
         self.unet = UNetAdaIN(gan_cfg) if gan_cfg.enabled else None
         self.memory = MemoryNetwork(gan_cfg, feature_dim) if gan_cfg.enabled else None
 
+    def forward(self, mfcc: torch.Tensor, renders: torch.Tensor | None = None, identity: torch.Tensor | None = None,
+                feature: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """ATC_net on (B, T, 28, 12); with a GAN batch also the memory query (B, K) of ``feature`` (B, 128) and the
+        generator's (color, mask) for ``renders`` (B, 9, S, S) and ``identity`` (B, D)."""
+        coeff = self.atc(mfcc)
+        if renders is None or self.unet is None or self.memory is None:
+            return (coeff,)
+        color, mask = self.unet(renders, identity)
+        return coeff, self.memory(feature), color, mask
+
 
 def count_parameters(module: nn.Module) -> int:
     """Number of trainable parameters."""

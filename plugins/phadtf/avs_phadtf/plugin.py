@@ -1,0 +1,39 @@
+"""Registration of PHADTF with avs (entry point ``avs.plugins``: ``phadtf``). No torch at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from avs.api import Method, hookimpl, lazy
+from avs_phadtf.config import PhadtfConfig
+
+PAPER = (
+    "Yi, Ye, Zhang, Bao, Liu. Audio-driven Talking Face Video Generation with Learning-based Personalized "
+    "Head Pose. arXiv 2002.10137, 2020. Reference code: https://github.com/yiranran/Audio-driven-TalkingFace-HeadPose"
+)
+CHECKPOINTS = Path(__file__).parent / "checkpoints"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+DIRECTIONS = {"atc_loss": False, "mse_exp": False, "mse_pose": False, "l1_img": False}
+
+
+@hookimpl
+def avs_methods() -> list[Method]:
+    """The PHADTF method record."""
+    default = CHECKPOINTS / "general_small.safetensors"
+    return [
+        Method(
+            name="phadtf",
+            task="face-image",
+            summary="PHADTF: MFCC → ATC_net (expression + head pose), background matching, face render, "
+                    "memory-augmented GAN → photoreal video of one person (25 fps)",
+            paper=PAPER,
+            config_class=PhadtfConfig,
+            sample_rate=16000,
+            fps=25.0,
+            impl=lazy("avs_phadtf.method:PhadtfMethod"),
+            default_checkpoint=default if default.is_file() else None,
+            metric_directions=DIRECTIONS,
+            predict_inputs=("target",),
+        )
+    ]
