@@ -207,9 +207,10 @@ PAPER_PRESET: list[str] = []
 
 SMALL_PRESET: list[str] = [
     "gan.image_size=128", "gan.levels=7", "gan.ngf=16", "gan.ndf=16", "gan.query_dim=128",
-    "gan.mem_size=512", "gan.top_k=32", "atc.conv_widths=[32,64,128,128,256]", "atc.fc_hidden=512",
+    "gan.mem_size=512", "gan.top_k=32", "atc.conv_widths=[16,32,64,64,128]", "atc.fc_hidden=512",
 ]
 """CPU preset: 128² crops (7 U-Net levels so the bottleneck stays 1×1), a quarter of the widths,
-a 512-slot memory; ATC_net with half the conv widths and FC 6144→512 (paper 12288→2048). Fine-tunes on 2 CPU cores in minutes."""
+a 512-slot memory; ATC_net with a quarter of the conv widths and FC 3072→512 (paper 12288→2048),
+LSTM 256 × 3 as the paper. Fine-tunes on 2 CPU cores in minutes."""
 
 PRESETS: dict[str, list[str]] = {"paper": PAPER_PRESET, "small": SMALL_PRESET}

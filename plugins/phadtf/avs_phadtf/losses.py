@@ -62,4 +62,4 @@ def generator_gan_loss(d_fake: torch.Tensor, fake: torch.Tensor, real: torch.Ten
 def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
     """D loss: (BCE(D(real), 1) + BCE(D(fake), 0)) / 2."""
     real, fake = gan_bce(d_real, True), gan_bce(d_fake, False)
-    return 0.5 * (real + fake), {"d_real": float(real), "d_fake": float(fake)}
+    return 0.5 * (real + fake), {"d_real": float(real.detach()), "d_fake": float(fake.detach())}

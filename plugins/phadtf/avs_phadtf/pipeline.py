@@ -99,7 +99,7 @@ class PersonAssets:
 
         s = self.cfg.gan.image_size
         return cv2.warpAffine(frame, self.affines[frame_index], (s, s), flags=cv2.INTER_AREA,
-                              borderMode=cv2.BORDER_REFLECT)
+                              borderMode=cv2.BORDER_REPLICATE)
 
     def query_feature(self, render_crop: np.ndarray, frame_index: int) -> np.ndarray:
         """(128,) frozen face feature of a render crop: dlib's descriptor at the frame's landmarks in the crop."""

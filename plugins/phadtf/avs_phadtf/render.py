@@ -173,7 +173,7 @@ def render_blend(texture: FaceTexture, vertices: np.ndarray, background: np.ndar
     Returns:
         (size, size, 3) uint8: the crop of ``background`` with the rendered face blended in.
     """
-    bg = cv2.warpAffine(background, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    bg = cv2.warpAffine(background, affine, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     v = vertices[:MESH_POINTS]
     xy = apply_affine(affine, v[:, :2].astype(np.float64))
     depth = v[:, 2].astype(np.float64)
