@@ -91,3 +91,54 @@ def test_gesture_metrics_hand_values_and_bad_input():
     empty = np.zeros((0, 32, 5, 2), np.float32)
     with pytest.raises(AvsError, match="N > 0"):
         gesture_metrics(GestureClips(empty, empty, 15.0, None, 16000, [1], clips.mean_pose))
+
+
+def test_a_method_failing_on_foreign_data_is_skipped_not_fatal(synth: Path, tmp_path: Path):
+    """A plugin whose reader raises anything (here FileNotFoundError) is skipped with its reason."""
+    from avs.benchmark import run_benchmark
+    from avs.checkpoint import save_checkpoint
+    from avs.config import build_config
+    from avs.plugins import discover
+    from toy_method import build_generator, make_method
+
+    def clumsy_reader(self, data_root, split):
+        raise FileNotFoundError(f"{data_root}/clumsy/index.csv")
+
+    registry = discover()
+    clumsy = make_method(name="clumsy", task="gesture-2d", build_dataset=clumsy_reader,
+                         predict_clips=lambda self, dataset: None)
+    cfg = build_config(clumsy.config_class)
+    ckpt = save_checkpoint(tmp_path / "clumsy.safetensors", build_generator(cfg).state_dict(), method=clumsy,
+                           cfg=cfg, stats={})
+    methods = {"s2g": registry.get("s2g"), "clumsy": clumsy, "emotalk": registry.get("emotalk")}
+    report = run_benchmark(methods, synth, "test", {"clumsy": ckpt}, suites=registry.suites)
+    assert "s2g" in report.rows
+    assert report.skipped["clumsy"] == f"cannot read this data: FileNotFoundError: {synth}/clumsy/index.csv"
+    assert "emotalk" in report.skipped
+
+
+def test_suites_are_registered_through_the_hook():
+    from avs.evaluation import GestureClips
+    from avs.plugins import discover
+    from avs.tasks import BlendshapeClips
+
+    suites = discover().suites
+    assert suites["gesture-2d"].clips_type is GestureClips
+    assert suites["face-blendshape"].clips_type is BlendshapeClips
+
+
+def test_blendshape_metrics_hand_values_and_baselines():
+    from avs.tasks import BlendshapeClips, blendshape_baselines, blendshape_metrics
+
+    gt = [np.full((10, 4), 0.5, np.float32), np.full((30, 4), 0.25, np.float32)]
+    pred = [g + 0.1 for g in gt]
+    clips = BlendshapeClips(pred, gt, 30.0, {"mouth": [0, 1]}, mean_weights=np.full(4, 0.3, np.float32))
+    scores = blendshape_metrics(clips)
+    assert scores["coef_mae_all"] == pytest.approx(0.1) and scores["coef_mae_mouth"] == pytest.approx(0.1)
+    assert scores["coef_velocity_mae"] == pytest.approx(0.0, abs=1e-6)
+    base = blendshape_baselines(clips)
+    assert base["ground truth"]["coef_mae_all"] == 0.0
+    assert base["neutral face"]["coef_mae_all"] == pytest.approx((10 * 0.5 + 30 * 0.25) / 40)  # frame-weighted
+    assert base["mean face"]["coef_mae_all"] == pytest.approx((10 * 0.2 + 30 * 0.05) / 40)
+    with pytest.raises(AvsError, match="must be equal"):
+        blendshape_metrics(clips, [g[:5] for g in gt])

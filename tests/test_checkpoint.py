@@ -19,7 +19,7 @@ from avs.checkpoint import (
 )
 from avs.config import build_config, config_to_dict
 from avs.errors import AvsError
-from toy_method import make_method
+from toy_method import build_discriminator, build_generator, make_method
 
 STATS = {
     "pose_mean": np.array([1.5, -2.0, 0.25, 3.0], dtype=np.float32),
@@ -42,7 +42,7 @@ def cfg(method):
 @pytest.fixture()
 def generator(method, cfg):
     torch.manual_seed(3)
-    g = method.build_generator(cfg)
+    g = build_generator(cfg)
     g.train()
     g(torch.randn(4, 16, 32))  # moves BatchNorm running stats and num_batches_tracked
     return g
@@ -86,7 +86,9 @@ def test_metadata_is_in_the_safetensors_header(tmp_path, method, cfg, generator)
                            stats=STATS)
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata()
-    assert meta["avs_format"] == "1" and meta["method"] == "toy" and meta["plugin_version"] == "0.0.1"
+        keys = set(f.keys())  # noqa: SIM118 (safe_open API)
+    assert meta["avs_format"] == "2" and meta["method"] == "toy" and meta["plugin_version"] == "0.0.1"
+    assert json.loads(meta["networks"]) == ["generator"] and "generator.linear.weight" in keys
     assert json.loads(meta["config"])["train"]["batch_size"] == cfg.train.batch_size
     assert json.loads(meta["stats"])["pose_mean"] == {"dtype": "<f4", "shape": [4],
                                                       "data": [1.5, -2.0, 0.25, 3.0]}
@@ -219,7 +221,7 @@ def test_unsupported_stats_dtype_is_refused(tmp_path, method, cfg):
 
 
 def test_training_state_round_trip_with_weights_only(tmp_path, method, cfg, generator):
-    d = method.build_discriminator(cfg)
+    d = build_discriminator(cfg)
     opt_g = torch.optim.Adam(generator.parameters(), lr=1e-3)
     opt_d = torch.optim.Adam(d.parameters(), lr=1e-3)
     loss = generator(torch.randn(2, 16, 32)).square().mean() + d(torch.randn(2, 4, 32)).mean()
@@ -228,8 +230,9 @@ def test_training_state_round_trip_with_weights_only(tmp_path, method, cfg, gene
     opt_d.step()
     gen = torch.Generator().manual_seed(5)
     rng = {"world_size": 1, "cpu": torch.get_rng_state()[None], "data": gen.get_state()}
-    path = save_training_state(tmp_path / "state.pt", generator=generator, discriminator=d, opt_g=opt_g,
-                               opt_d=opt_d, epoch=3, step=30, rng_state=rng, best={"value": 0.5, "epoch": 2})
+    path = save_training_state(tmp_path / "state.pt", networks={"generator": generator, "discriminator": d},
+                               optimizers={"generator": opt_g, "discriminator": opt_d}, epoch=3, step=30,
+                               rng_state=rng, best={"value": 0.5, "epoch": 2})
     state = load_training_state(path)
     assert state.epoch == 3 and state.step == 30 and state.best == {"value": 0.5, "epoch": 2}
     for key, value in generator.state_dict().items():
@@ -269,8 +272,6 @@ def test_export_checkpoint_halves_and_applies_overrides(tmp_path):
 
     from avs.checkpoint import export_checkpoint, load_checkpoint, save_checkpoint
     from avs.config import build_config
-    from toy_method import build_generator, make_method
-
     method = make_method()
     cfg = build_config(method.config_class)
     source = save_checkpoint(tmp_path / "full.safetensors", build_generator(cfg).state_dict(), method=method,
@@ -280,3 +281,38 @@ def test_export_checkpoint_halves_and_applies_overrides(tmp_path):
     exported = load_checkpoint(out, method)
     assert exported.config["train"]["seed"] == 5 and exported.meta["epoch"] == 7
     assert np.array_equal(exported.stats["mean"], np.arange(3, dtype=np.float32))
+
+
+def _format1(path, state, method, cfg, stats):
+    """A checkpoint as avs wrote it before contract v2: format 1, the generator's keys unprefixed."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from avs.checkpoint import _encode_stats
+
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path), metadata={
+        "avs_format": "1", "method": method.name, "plugin_version": "0.0.1",
+        "config": json.dumps(config_to_dict(cfg)), "stats": _encode_stats(stats), "extra": "{}"})
+    return path
+
+
+def test_format_1_checkpoints_still_load(tmp_path, method, cfg, generator):
+    path = _format1(tmp_path / "old.safetensors", generator.state_dict(), method, cfg, STATS)
+    ckpt = load_checkpoint(path, method)
+    assert set(ckpt.networks) == {"generator"} and set(ckpt.state_dict) == set(generator.state_dict())
+    g, _, _ = load_generator(method, path, ["model.batchnorm=true", "model.hidden=6"])
+    for key, value in generator.state_dict().items():
+        assert torch.equal(g.state_dict()[key], value), key
+
+
+def test_several_networks_round_trip(tmp_path, method, cfg, generator):
+    d = build_discriminator(cfg)
+    path = save_checkpoint(tmp_path / "gd.safetensors", {"generator": generator.state_dict(),
+                                                         "discriminator": d.state_dict()},
+                           method=method, cfg=cfg, stats=STATS)
+    ckpt = load_checkpoint(path, method)
+    assert set(ckpt.networks) == {"generator", "discriminator"}
+    for key, value in d.state_dict().items():
+        assert torch.equal(ckpt.networks["discriminator"][key], value), key
+    assert set(ckpt.state_dict) == set(generator.state_dict())

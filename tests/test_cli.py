@@ -217,7 +217,7 @@ def test_info_shows_paper_defaults():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["s2g", "ref.pth", "out.safetensors"], "has no importer"),
+        (["s2g", "ref.pth", "out.safetensors"], "s2g cannot import weights"),
         (["sdt", "missing.pth", "out.safetensors"], "not found"),
         (["sdt", "ref.pth", "out.txt"], ".safetensors"),
         (["sdt", "ref.pth", "out.safetensors"], "ref.pth"),  # not a torch file at all

@@ -113,15 +113,15 @@ def _worker(data_root: Path, run: Path, side: Path) -> None:
     from avs import distributed as avsdist
     from avs.config import build_config
     from avs.train import Trainer
-    from toy_method import generator_loss, make_method
+    from toy_method import ToyMethod, make_method
 
     seen: list[int] = []
 
-    def recording_loss(G, D, batch, cfg):  # noqa: N803 (G, D as in the Method contract)
+    def recording_step(self, batch):
         seen.extend(int(i) for i in batch["index"])
-        return generator_loss(G, D, batch, cfg)
+        return ToyMethod.generator_step(self, batch)
 
-    method = make_method(generator_loss=recording_loss)
+    method = make_method(generator_step=recording_step)
     cfg = build_config(method.config_class, None, [
         "train.epochs=2", "train.iterations_per_epoch=0", f"train.batch_size={BATCH}",
         f"data.train_windows={TRAIN_WINDOWS}", "data.dev_windows=9", "model.batchnorm=true",

@@ -16,7 +16,7 @@ from avs.checkpoint import load_checkpoint, load_generator, load_training_state
 from avs.config import build_config
 from avs.errors import AvsError
 from avs.train import Trainer, TrainingInterrupted
-from toy_method import build_dataset, compute_stats, generator_loss, make_method
+from toy_method import ToyMethod, build_dataset, build_generator, compute_stats, make_method
 
 
 def _cfg(method, *overrides):
@@ -46,7 +46,7 @@ def test_one_epoch_lowers_the_training_loss(tmp_path):
     method = make_method()
     cfg = _cfg(method, "train.epochs=1", "train.seed=4")
     torch.manual_seed(4)  # the trainer builds G right after seeding with train.seed
-    before = _train_l1(method.build_generator(cfg), cfg)
+    before = _train_l1(build_generator(cfg), cfg)
     trainer, out = _trainer(method, cfg, tmp_path)
     result = trainer.fit()
     g, _, _ = load_generator(method, result.last_checkpoint)
@@ -59,7 +59,7 @@ def test_one_epoch_lowers_the_training_loss(tmp_path):
 def test_run_folder_log_and_best_checkpoint(tmp_path):
     # scripted validation values: the best epoch is 2 of 3, not the last one
     scripted = iter([0.5, 0.5, 0.2, 0.2, 0.4, 0.4])  # two dev batches (16 windows / 8) per epoch
-    method = make_method(validate=lambda G, batch, cfg: {"l1": next(scripted), "other": 1.0})
+    method = make_method(validate=lambda self, batch: {"l1": next(scripted), "other": 1.0})
     cfg = _cfg(method, "train.epochs=3", "train.checkpoint_every=1")
     trainer, out = _trainer(method, cfg, tmp_path)
     result = trainer.fit()
@@ -149,13 +149,13 @@ def test_resume_after_a_kill_between_files(tmp_path):
 def test_interrupt_keeps_the_last_complete_epoch(tmp_path):
     calls = {"n": 0}
 
-    def flaky_loss(G, D, batch, cfg):
+    def flaky_step(self, batch):
         calls["n"] += 1
         if calls["n"] == 12:  # in epoch 2 (8 steps per epoch)
             raise KeyboardInterrupt
-        return generator_loss(G, D, batch, cfg)
+        return ToyMethod.generator_step(self, batch)
 
-    method = make_method(generator_loss=flaky_loss)
+    method = make_method(generator_step=flaky_step)
     cfg = _cfg(method, "train.epochs=3")
     with pytest.raises(TrainingInterrupted, match="after epoch 1; resume with --resume") as exc:
         _trainer(method, cfg, tmp_path)[0].fit()
@@ -190,9 +190,6 @@ def test_resume_without_state_and_refusing_an_existing_run(tmp_path):
     _trainer(method, cfg, tmp_path)[0].fit()
     with pytest.raises(AvsError, match="already holds a training run"):
         _trainer(method, cfg, tmp_path)
-    (tmp_path / "run" / "state.pt").unlink()
-    with pytest.raises(AvsError, match="nothing to resume"):
-        _trainer(method, cfg, tmp_path, resume=True)
     (tmp_path / "file").write_text("x")
     with pytest.raises(AvsError, match="not a folder"):
         _trainer(method, cfg, tmp_path, run="file")
@@ -225,11 +222,11 @@ def test_missing_data_root_and_empty_train_split(tmp_path):
 
 
 def test_diverging_loss_is_reported(tmp_path):
-    def nan_loss(G, D, batch, cfg):
-        loss, logs = generator_loss(G, D, batch, cfg)
+    def nan_loss(self, batch):
+        loss, logs = ToyMethod.generator_step(self, batch)
         return loss * float("nan"), logs
 
-    method = make_method(generator_loss=nan_loss)
+    method = make_method(generator_step=nan_loss)
     with pytest.raises(AvsError, match="diverged in epoch 1: .*loss_g"):
         _trainer(method, _cfg(method, "train.epochs=1"), tmp_path)[0].fit()
 
@@ -268,3 +265,53 @@ def test_progress_bar_on_a_terminal(tmp_path):
     Trainer(method, _cfg(method, "train.epochs=1"), tmp_path, tmp_path / "run", console=console).fit()
     text = out.getvalue()
     assert "loss_g" in text and "epoch 1/1 | step 8" in text
+
+
+def _killed_in_first_epoch(tmp_path, method, cfg) -> Path:
+    """A run folder as a kill in epoch 1 leaves it: checkpoints and log written, no state.pt,
+    and a 0-byte hidden temporary of the interrupted state.pt write."""
+    _trainer(method, cfg, tmp_path)[0].fit()
+    run = tmp_path / "run"
+    (run / "state.pt").unlink()
+    (run / ".state.pt.abc123.pt").write_bytes(b"")
+    (run / ".last.safetensors.x1.safetensors").write_bytes(b"")
+    return run
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_run_killed_in_its_first_epoch_can_continue(tmp_path, resume):
+    method = make_method()
+    cfg = _cfg(method, "train.epochs=2")
+    run = _killed_in_first_epoch(tmp_path, method, _cfg(method, "train.epochs=1"))
+    (run / "notes.txt").write_text("mine")
+    (run / ".hidden-user-file").write_text("mine")
+    trainer, out = _trainer(method, cfg, tmp_path, resume=resume)
+    result = trainer.fit()
+    assert result.epoch == 2 and [r["epoch"] for r in _records(run)] == [1, 2]
+    assert ("no complete epoch to resume" in out.getvalue()) == resume
+    assert not [p for p in run.iterdir() if p.name.startswith((".state.pt", ".last.safetensors"))]
+    assert (run / "notes.txt").exists() and (run / ".hidden-user-file").exists()  # only our temporaries go
+    straight, _ = _trainer(method, cfg, tmp_path, "straight")
+    straight.fit()
+    _assert_same(_weights(tmp_path / "straight"), _weights(run))
+
+
+def test_state_is_the_commit_point_of_an_epoch(tmp_path, monkeypatch):
+    """A kill while state.pt is written: the previous state stays, and resuming repeats the epoch."""
+    import avs.train as train_module
+
+    method = make_method()
+    _trainer(method, _cfg(method, "train.epochs=1"), tmp_path)[0].fit()
+    real = train_module.save_training_state
+
+    def killed(path, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "save_training_state", killed)
+    with pytest.raises(TrainingInterrupted):
+        _trainer(method, _cfg(method, "train.epochs=2"), tmp_path, resume=True)[0].fit()
+    monkeypatch.setattr(train_module, "save_training_state", real)
+    run = tmp_path / "run"
+    assert load_training_state(run / "state.pt").epoch == 1
+    result = _trainer(method, _cfg(method, "train.epochs=2"), tmp_path, resume=True)[0].fit()
+    assert result.epoch == 2 and [r["epoch"] for r in _records(run)] == [1, 2]

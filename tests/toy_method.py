@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from avs.config import TrainConfig
+from avs.impl import CAPABILITIES, MethodImpl
 from avs.method import Method
 from avs.motion import Motion
 
@@ -201,32 +202,82 @@ def synthesize_data(root: Path, cfg: Any, seed: int) -> str:
     return "toy data is made in memory"
 
 
+class ToyMethod(MethodImpl):
+    """The toy implementation: the module's functions wired into the MethodImpl contract."""
+
+    val_key = "l1"
+    with_discriminator: bool = True
+
+    def __init__(self, cfg: Any, stats: dict[str, np.ndarray]) -> None:
+        super().__init__(cfg, stats)
+        self.generator = build_generator(cfg)
+        self.discriminator = build_discriminator(cfg) if self.with_discriminator else None
+
+    def networks(self) -> dict[str, nn.Module]:
+        nets = {"generator": self.generator}
+        if self.discriminator is not None:
+            nets["discriminator"] = self.discriminator
+        return nets
+
+    @classmethod
+    def compute_stats(cls, cfg: Any, data_root: Path) -> dict[str, np.ndarray]:
+        return compute_stats(cfg, data_root)
+
+    @classmethod
+    def synthesize_data(cls, root: Path, cfg: Any, seed: int) -> str:
+        return synthesize_data(root, cfg, seed)
+
+    def build_dataset(self, data_root: Path, split: str) -> ToyDataset:
+        return build_dataset(self.cfg, data_root, split, self.stats)
+
+    def generator_step(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        return generator_loss(self.training_network("generator"), self.discriminator, batch, self.cfg)
+
+    def discriminator_step(self, batch: Any) -> tuple[torch.Tensor, dict[str, float]] | None:
+        if self.discriminator is None:
+            return None
+        return discriminator_loss(self.generator, self.training_network("discriminator"), batch, self.cfg)
+
+    def validate(self, batch: Any) -> dict[str, float]:
+        return validate(self.generator, batch, self.cfg)
+
+    def predict(self, audio: np.ndarray, inputs: Any = None) -> Motion:
+        return predict(self.generator, audio, self.cfg, self.stats)
+
+    def renderer(self) -> ToyRenderer:
+        return ToyRenderer()
+
+    def evaluate(self, dataset: Any) -> dict[str, float]:
+        return evaluate(self.generator, dataset, self.cfg, self.stats)
+
+
+_CLASS_HOOKS = ("compute_stats", "synthesize_data", "import_weights")
+_HOOKS = set(CAPABILITIES) | {"collate", "configure_optimizers", "lr_scale", "val_key"}
+
+
 def make_method(name: str = "toy", with_discriminator: bool = True, **changes: Any) -> Method:
-    """The toy :class:`Method`; ``with_discriminator=False`` gives a method without a GAN."""
+    """The toy :class:`Method`; ``with_discriminator=False`` gives a method without a GAN.
+
+    ``changes`` are record fields, or implementation methods to replace (functions taking
+    ``self`` / ``cls`` first, e.g. ``generator_step=lambda self, batch: ...``).
+    """
+    hooks = {k: changes.pop(k) for k in list(changes) if k in _HOOKS}
+    for key in _CLASS_HOOKS:
+        if key in hooks:
+            hooks[key] = classmethod(hooks[key])
+    impl = type(f"Toy_{name.replace('-', '_')}", (ToyMethod,), {"with_discriminator": with_discriminator, **hooks})
     fields: dict[str, Any] = dict(
         name=name,
         task="face-3dmm",
         summary="toy linear-rule method for tests",
         paper="none",
-        version="0.0.1",
         config_class=ToyConfig,
         sample_rate=16000,
         fps=25.0,
-        build_generator=build_generator,
-        compute_stats=compute_stats,
-        build_dataset=build_dataset,
-        generator_loss=generator_loss,
-        validate=validate,
-        predict=predict,
-        build_renderer=build_renderer,
-        evaluate=evaluate,
+        impl=impl,
         metric_directions={"l1": False},
-        build_discriminator=build_discriminator if with_discriminator else None,
-        discriminator_loss=discriminator_loss if with_discriminator else None,
-        synthesize_data=synthesize_data,
-        val_key="l1",
     )
     fields.update(changes)
-    method = Method(**fields)
+    method = Method(**fields).with_version("0.0.1")
     method.validate_record()
     return method

@@ -1,11 +1,15 @@
-"""``avs benchmark``: every method that can read a data set, plus baselines, scored by one suite.
+"""``avs benchmark``: every method that can read a data set, plus baselines, scored by its task's suite.
 
-For each installed method (or those named) that provides ``predict_clips``: load its checkpoint
-(given, or the bundled default), read the split with the method's own reader (a method that
-cannot read the data is skipped, with the reason in the report), predict every clip, and score it
-with :func:`avs.evaluation.gesture_metrics`. The ground truth, the mean pose and the mismatched
-ground truth of the same clips are scored by the same code. Output: ``report.md`` (methods ×
-metrics, direction marked, best value in bold), ``report.json`` and one bar plot per metric.
+For each installed method (or those named) whose implementation has ``predict_clips``: load its
+checkpoint (given, or the bundled default), read the split with the method's own reader, predict
+every clip, and score the clips with the suite of the method's task (:class:`avs.tasks.TaskSuite`,
+registered through the ``avs_task_suites`` hook; core's gesture and blendshape suites are built-in).
+A method that cannot read the data (any exception while loading, reading or predicting) is
+skipped with the reason in the report; it never stops the others. A method's own metrics
+(``clips.extras``) join its row, with the directions of ``method.metric_directions``. The suite's
+baselines (ground truth, mean, ...) are scored by the same code, once per data layout. Output:
+``report.md`` (methods × metrics, direction marked, best value in bold), ``report.json`` and one
+bar plot per metric.
 """
 
 from __future__ import annotations
@@ -17,75 +21,120 @@ from pathlib import Path
 from typing import Any
 
 from avs.errors import AvsError
-from avs.evaluation import GESTURE_DIRECTIONS, gesture_baselines, gesture_metrics
 from avs.io import atomic_path
+
+BASELINE_LABELS = ("ground truth", "mean pose", "mismatched", "neutral face", "mean face")
+"""Row names of core's suites' baselines (drawn grey in the plots)."""
 
 
 @dataclass
 class BenchmarkReport:
-    """Rows (method or baseline name → metrics), skipped methods with reasons, files written."""
+    """Rows (method or baseline name → metrics), skipped methods with reasons, metric directions, files."""
 
     rows: dict[str, dict[str, float]]
     skipped: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    directions: dict[str, bool] = field(default_factory=dict)
+
+
+def _suites() -> dict[str, Any]:
+    from avs.plugins import discover
+
+    return discover().suites
+
+
+def _check_request(methods: Mapping[str, Any], suites: Mapping[str, Any], checkpoints: Mapping[str, Any],
+                   metrics: Sequence[str] | None) -> None:
+    known = {m for suite in suites.values() for m in suite.directions}
+    known |= {m for method in methods.values() for m in method.metric_directions}
+    unknown = sorted(set(metrics or ()) - known)
+    if unknown:
+        raise AvsError(f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    for name in checkpoints:
+        if name not in methods:
+            raise AvsError(f"--checkpoint given for {name!r}, which is not among the methods benchmarked")
+
+
+def _why_not(method: Any, suites: Mapping[str, Any], checkpoint: Any) -> str:
+    """Why ``method`` cannot enter the benchmark at all ("" if it can)."""
+    if method.task not in suites:
+        return f"no evaluation suite for task {method.task!r}"
+    if "predict_clips" not in method.impl_class().capabilities():
+        return "no predict_clips"
+    if checkpoint is None:
+        return "no checkpoint given and none bundled"
+    return ""
+
+
+def _predict_clips(method: Any, checkpoint: Any, root: Path, split: str) -> Any:
+    from avs.checkpoint import load_impl
+
+    impl = load_impl(method, checkpoint)
+    return impl.predict_clips(impl.build_dataset(root, split))
+
+
+def _score(report: BenchmarkReport, name: str, method: Any, suite: Any, clips: Any, layouts: list) -> None:
+    if not isinstance(clips, suite.clips_type):
+        raise AvsError(f"{name}: predict_clips returned {type(clips).__name__}, not {suite.clips_type.__name__}")
+    row = dict(suite.score(clips))
+    row.update({k: float(v) for k, v in (getattr(clips, "extras", None) or {}).items() if k not in row})
+    report.rows[name] = row
+    report.directions.update({**method.metric_directions, **suite.directions})
+    layout = (suite.task, suite.layout(clips))
+    if suite.baselines is None or layout in layouts:
+        return
+    suffix = "" if not layouts else f" ({name} layout)"
+    layouts.append(layout)
+    for label, values in suite.baselines(clips).items():
+        report.rows[label + suffix] = values
 
 
 def run_benchmark(methods: Mapping[str, Any], data_root: str | Path, split: str = "test",
                   checkpoints: Mapping[str, str | Path] | None = None,
-                  metrics: Sequence[str] | None = None) -> BenchmarkReport:
-    """Score each method and the baselines on the same clips.
+                  metrics: Sequence[str] | None = None, suites: Mapping[str, Any] | None = None) -> BenchmarkReport:
+    """Score each method and its suite's baselines on the same clips.
 
     Args:
-        methods: name → :class:`avs.method.Method` (candidates; those without ``predict_clips``
-            or that cannot read the data are skipped).
+        methods: name → :class:`avs.method.Method` (candidates; those without a suite, without
+            ``predict_clips`` or that cannot read the data are skipped).
         data_root: the data set.
         split: ``dev`` or ``test``.
         checkpoints: name → checkpoint path; default: each method's bundled checkpoint.
         metrics: keep only these metric names (default: all).
+        suites: task → :class:`avs.tasks.TaskSuite` (default: those the plugins register).
 
     Raises:
-        AvsError: no method could be run on the data, unknown metric names, a missing folder.
+        AvsError: no method could be run on the data, unknown metric names, a missing folder, a
+            method given a checkpoint explicitly that fails on the data.
     """
-    from avs.checkpoint import load_generator
-
     root = Path(data_root)
     if not root.is_dir():
         raise AvsError(f"data folder not found: {root}")
-    unknown = sorted(set(metrics or ()) - set(GESTURE_DIRECTIONS))
-    if unknown:
-        raise AvsError(f"unknown metric(s) {', '.join(unknown)} (known: {', '.join(GESTURE_DIRECTIONS)})")
+    suites = _suites() if suites is None else suites
     checkpoints = dict(checkpoints or {})
-    for name in checkpoints:
-        if name not in methods:
-            raise AvsError(f"--checkpoint given for {name!r}, which is not among the methods benchmarked")
+    _check_request(methods, suites, checkpoints, metrics)
     report = BenchmarkReport(rows={})
-    baseline_shapes: list[tuple] = []
+    layouts: list = []
     for name, method in sorted(methods.items()):
-        if method.predict_clips is None:
-            report.skipped[name] = "no predict_clips (not a gesture method)"
-            continue
         ckpt = checkpoints.get(name) or method.default_checkpoint
-        if ckpt is None:
-            report.skipped[name] = "no checkpoint given and none bundled"
+        reason = _why_not(method, suites, ckpt)
+        if reason:
+            report.skipped[name] = reason
             continue
         try:
-            G, cfg, stats = load_generator(method, ckpt)
-            dataset = method.build_dataset(cfg, root, split, stats)
-        except AvsError as exc:
-            if name in checkpoints:
+            clips = _predict_clips(method, ckpt, root, split)
+        except Exception as exc:  # a plugin failing on foreign data must not stop the benchmark
+            if name in checkpoints and isinstance(exc, AvsError):
                 raise
-            report.skipped[name] = f"cannot read this data: {exc}"
+            text = str(exc).strip().splitlines()
+            detail = text[0] if text else ""
+            if not isinstance(exc, AvsError):
+                detail = f"{type(exc).__name__}: {detail}".rstrip(": ")
+            report.skipped[name] = f"cannot read this data: {detail}"
             continue
-        clips = method.predict_clips(G, dataset, cfg, stats)
-        reference = clips.features(clips.gt) if clips.features is not None else None
-        report.rows[name] = gesture_metrics(clips, reference_features=reference)
-        if clips.gt.shape not in baseline_shapes:
-            suffix = "" if not baseline_shapes else f" ({name} layout)"
-            baseline_shapes.append(clips.gt.shape)
-            for label, pred in gesture_baselines(clips).items():
-                report.rows[label + suffix] = gesture_metrics(clips, pred=pred, reference_features=reference)
+        _score(report, name, method, suites[method.task], clips, layouts)
     if not report.rows:
-        reasons = "; ".join(f"{k}: {v}" for k, v in report.skipped.items()) or "no gesture methods installed"
+        reasons = "; ".join(f"{k}: {v}" for k, v in report.skipped.items()) or "no methods installed"
         raise AvsError(f"no method could be run on {root} ({reasons})")
     if metrics:
         report.rows = {k: {m: v[m] for m in metrics if m in v} for k, v in report.rows.items()}
@@ -104,13 +153,13 @@ def markdown_table(report: BenchmarkReport, title: str) -> str:
     (the ground-truth row is excluded from "best": it is the reference, not a competitor)."""
     cols = _columns(report.rows)
     arrow = {True: " ↑", False: " ↓"}
-    lines = [f"# {title}", "", "| | " + " | ".join(c + arrow.get(GESTURE_DIRECTIONS.get(c), "") for c in cols) + " |",
+    lines = [f"# {title}", "", "| | " + " | ".join(c + arrow.get(report.directions.get(c), "") for c in cols) + " |",
              "|---|" + "---:|" * len(cols)]
     best: dict[str, float] = {}
     for c in cols:
         values = [v[c] for k, v in report.rows.items() if c in v and not k.startswith("ground truth")]
         if values:
-            best[c] = max(values) if GESTURE_DIRECTIONS.get(c, False) else min(values)
+            best[c] = max(values) if report.directions.get(c, False) else min(values)
     for name, values in report.rows.items():
         cells = []
         for c in cols:
@@ -148,11 +197,10 @@ def write_report(report: BenchmarkReport, out_dir: str | Path, title: str) -> li
         labels = [n for n in names if metric in report.rows[n]]
         values = [report.rows[n][metric] for n in labels]
         fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(labels), 3.2), dpi=100)
-        colors = ["#888888" if n.startswith(("ground truth", "mean pose", "mismatched")) else "#2f7fc1"
-                  for n in labels]
+        colors = ["#888888" if n.startswith(BASELINE_LABELS) else "#2f7fc1" for n in labels]
         ax.bar(range(len(labels)), values, color=colors)
         ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
-        direction = GESTURE_DIRECTIONS.get(metric)
+        direction = report.directions.get(metric)
         ax.set_title(metric + {True: " (higher is better)", False: " (lower is better)"}.get(direction, ""),
                      fontsize=9)
         fig.tight_layout()

@@ -1,10 +1,13 @@
 """Checkpoints: safetensors weights with JSON metadata, and the training state for resuming.
 
-A checkpoint (``*.safetensors``) holds the generator's weights; its header's metadata
-(string → string) records:
+A checkpoint (``*.safetensors``) holds the weights of every network a method needs for
+inference (:attr:`avs.impl.MethodImpl.inference_networks`, usually just ``generator``), each
+tensor named ``<network>.<parameter>``; its header's metadata (string → string) records:
 
 ``avs_format``
-    ``"1"``.
+    ``"2"`` (format ``"1"``, the generator's weights alone with unprefixed names, is still read).
+``networks``
+    JSON list of the network names stored.
 ``method`` / ``plugin_version``
     the method's name and its plugin's version.
 ``config``
@@ -14,8 +17,8 @@ A checkpoint (``*.safetensors``) holds the generator's weights; its header's met
 ``extra``
     JSON of anything else the writer passed (the trainer: epoch, step, metrics).
 
-Nothing is ever unpickled from a checkpoint. The training state (``state.pt``: both
-networks, both optimisers, epoch, step, RNG) is a torch file, read back with
+Nothing is ever unpickled from a checkpoint. The training state (``state.pt``: every network,
+every optimiser, epoch, step, RNG) is a torch file, read back with
 ``torch.load(..., weights_only=True)``.
 """
 
@@ -36,10 +39,12 @@ from avs.errors import AvsError
 from avs.io import atomic_path
 from avs.method import Method
 
-FORMAT = "1"
+FORMAT = "2"
 """Value of the ``avs_format`` metadata key written by this version."""
 
-TRAINING_STATE_FORMAT = 1
+READABLE_FORMATS = ("1", "2")
+
+TRAINING_STATE_FORMAT = 2
 
 
 @dataclass
@@ -47,7 +52,7 @@ class Checkpoint:
     """A loaded checkpoint.
 
     Attributes:
-        state_dict: the generator's weights; floating tensors as float32, others as saved.
+        networks: network name → its weights; floating tensors as float32, others as saved.
         method_name: name of the method that wrote it.
         plugin_version: version of that method's plugin.
         config: the config it was trained with, as plain containers.
@@ -56,12 +61,24 @@ class Checkpoint:
             ``metrics``, ``train``).
     """
 
-    state_dict: dict[str, torch.Tensor]
+    networks: dict[str, dict[str, torch.Tensor]]
     method_name: str
     plugin_version: str
     config: dict
     stats: dict[str, np.ndarray]
     meta: dict = field(default_factory=dict)
+
+    @property
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The generator's weights (``networks["generator"]``; empty if there is none)."""
+        return self.networks.get("generator", {})
+
+
+def as_networks(state: Mapping[str, Any]) -> dict[str, Mapping[str, torch.Tensor]]:
+    """``{network: state dict}`` from either that or one flat state dict (taken as the generator's)."""
+    if state and all(isinstance(v, Mapping) for v in state.values()):
+        return dict(state)
+    return {"generator": state}
 
 
 def _json_safe(value: Any) -> Any:
@@ -117,7 +134,7 @@ def _decode_stats(text: str) -> dict[str, np.ndarray]:
 
 def save_checkpoint(
     path: str | Path,
-    generator_state: Mapping[str, torch.Tensor],
+    state: Mapping[str, Any],
     *,
     method: Method,
     cfg: Any,
@@ -125,12 +142,13 @@ def save_checkpoint(
     extra: Mapping[str, Any] | None = None,
     half: bool = False,
 ) -> Path:
-    """Write the generator's weights and their metadata to one safetensors file, atomically.
+    """Write networks' weights and their metadata to one safetensors file, atomically.
 
     Args:
         path: target file (``.safetensors``); its folder is created.
-        generator_state: the generator's ``state_dict()`` (unwrapped, no ``module.`` prefix).
-            Tensors may live on any device; tied (shared) tensors are stored separately.
+        state: ``{network name: state_dict()}``, or one flat state dict taken as the generator's
+            (unwrapped, no ``module.`` prefix). Tensors may live on any device; tied (shared)
+            tensors are stored separately.
         method: the method the weights belong to (name and version are recorded).
         cfg: the config the generator was built with (OmegaConf or dataclass).
         stats: normalisation statistics (numeric or string arrays).
@@ -147,14 +165,17 @@ def save_checkpoint(
     from safetensors.torch import save_file
 
     path = Path(path)
+    networks = as_networks(state)
     tensors = {}
-    for name, tensor in generator_state.items():
-        t = tensor.detach().to("cpu")
-        if half and t.is_floating_point():
-            t = t.to(torch.float16)
-        tensors[name] = t.contiguous().clone()  # clone: no shared storage (tied weights)
+    for net, net_state in networks.items():
+        for name, tensor in net_state.items():
+            t = tensor.detach().to("cpu")
+            if half and t.is_floating_point():
+                t = t.to(torch.float16)
+            tensors[f"{net}.{name}"] = t.contiguous().clone()  # clone: no shared storage (tied weights)
     metadata = {
         "avs_format": FORMAT,
+        "networks": json.dumps(sorted(networks)),
         "method": method.name,
         "plugin_version": str(method.version),
         "config": json.dumps(_json_safe(_config_dict(cfg))),
@@ -216,10 +237,10 @@ def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoin
         raise _not_safetensors(path, exc) from None
     if "avs_format" not in metadata:
         raise AvsError(f"{path} is not an avs checkpoint (its safetensors header has no avs metadata)")
-    if metadata["avs_format"] != FORMAT:
+    if metadata["avs_format"] not in READABLE_FORMATS:
         raise AvsError(
-            f"checkpoint {path} has format {metadata['avs_format']!r}; this avs reads format {FORMAT!r} "
-            "(upgrade avs)"
+            f"checkpoint {path} has format {metadata['avs_format']!r}; this avs reads formats "
+            f"{', '.join(READABLE_FORMATS)} (upgrade avs)"
         )
     name = metadata.get("method", "")
     if method is not None and name != method.name:
@@ -228,10 +249,20 @@ def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoin
         config = json.loads(metadata.get("config", "{}"))
         stats = _decode_stats(metadata.get("stats", "{}"))
         meta = json.loads(metadata.get("extra", "{}"))
+        names = json.loads(metadata.get("networks", "[]"))
     except (ValueError, KeyError, TypeError) as exc:
         raise AvsError(f"checkpoint {path} has corrupt metadata: {exc}") from None
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
-    return Checkpoint(state, name, metadata.get("plugin_version", "?"), config, stats, meta)
+    networks = _split_networks(state, names) if metadata["avs_format"] != "1" else {"generator": state}
+    return Checkpoint(networks, name, metadata.get("plugin_version", "?"), config, stats, meta)
+
+
+def _split_networks(state: Mapping[str, torch.Tensor], names: list[str]) -> dict[str, dict[str, torch.Tensor]]:
+    networks: dict[str, dict[str, torch.Tensor]] = {str(n): {} for n in names}
+    for key, value in state.items():
+        net, _, param = key.partition(".")
+        networks.setdefault(net, {})[param] = value
+    return networks
 
 
 def _first_mismatch(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -> str | None:
@@ -263,15 +294,41 @@ def load_state_strict(model: torch.nn.Module, state: Mapping[str, torch.Tensor],
         raise AvsError(f"{source} does not fit the model: {first[-1] if first else exc}") from None
 
 
-def load_generator(
+def build_impl(method: Method, cfg: Any, stats: Mapping[str, np.ndarray]) -> Any:
+    """``method``'s implementation built from ``(cfg, stats)`` (the class bound to its record).
+
+    Raises:
+        AvsError: the implementation cannot be imported.
+    """
+    cls = method.impl_class()
+    return cls(cfg, dict(stats))
+
+
+def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]], source: str) -> None:
+    """Load every network of ``impl.inference_networks`` strictly from ``networks``.
+
+    Raises:
+        AvsError: a network missing from the checkpoint, or weights that do not fit (first key named).
+    """
+    built = impl.networks()
+    for name in impl.inference_networks:
+        if name not in built:
+            continue  # a variant without this network (e.g. no discriminator)
+        if name not in networks:
+            raise AvsError(f"{source} has no weights for the {name!r} network")
+        load_state_strict(built[name], networks[name], source)
+
+
+def load_impl(
     method: Method,
     checkpoint_path: str | Path,
     overrides: Iterable[str] = (),
     device: str | torch.device = "cpu",
-) -> tuple[torch.nn.Module, Any, dict[str, np.ndarray]]:
-    """Build a method's generator from a checkpoint, ready for inference.
+) -> Any:
+    """Build a method's implementation from a checkpoint, ready for inference.
 
-    The config is the checkpoint's saved config with ``overrides`` (``key=value``) on top.
+    The config is the checkpoint's saved config with ``overrides`` (``key=value``) on top; the
+    statistics are the checkpoint's.
 
     Args:
         method: the method (the checkpoint must be of this method).
@@ -280,22 +337,37 @@ def load_generator(
         device: ``"cpu"``, ``"cuda"``, ``"auto"`` or a :class:`torch.device`.
 
     Returns:
-        ``(G, cfg, stats)``: the generator in eval mode on ``device``, the merged config
-        (OmegaConf) and the normalisation statistics.
+        The :class:`avs.impl.MethodImpl` with its networks loaded, in eval mode, on ``device``.
 
     Raises:
         AvsError: anything :func:`load_checkpoint` raises, a bad override, or weights that
-            do not fit the generator (naming the first offending key).
+            do not fit (naming the first offending key).
     """
     from avs.distributed import resolve_device
 
     ckpt = load_checkpoint(checkpoint_path, method)
     cfg = build_config(method.config_class, None, list(overrides), base=ckpt.config)
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    generator = method.build_generator(cfg)
-    load_state_strict(generator, ckpt.state_dict, f"checkpoint {checkpoint_path}")
-    generator.to(dev).eval()
-    return generator, cfg, ckpt.stats
+    impl = build_impl(method, cfg, ckpt.stats)
+    load_networks(impl, ckpt.networks, f"checkpoint {checkpoint_path}")
+    impl.to(dev)
+    impl.set_mode(False)
+    return impl
+
+
+def load_generator(
+    method: Method,
+    checkpoint_path: str | Path,
+    overrides: Iterable[str] = (),
+    device: str | torch.device = "cpu",
+) -> tuple[torch.nn.Module, Any, dict[str, np.ndarray]]:
+    """``(generator, cfg, stats)`` of :func:`load_impl`'s implementation (generator in eval mode).
+
+    Raises:
+        AvsError: as :func:`load_impl`.
+    """
+    impl = load_impl(method, checkpoint_path, overrides, device)
+    return impl.networks()["generator"], impl.cfg, impl.stats
 
 
 # --------------------------------------------------------------------------- training state
@@ -303,16 +375,43 @@ def load_generator(
 
 @dataclass
 class TrainingState:
-    """What ``state.pt`` holds to resume a run (see :func:`save_training_state`)."""
+    """What ``state.pt`` holds to resume a run (see :func:`save_training_state`).
 
-    generator: dict[str, torch.Tensor]
-    discriminator: dict[str, torch.Tensor] | None
-    opt_g: dict
-    opt_d: dict | None
+    Attributes:
+        networks: network name → state dict (every network the method trains).
+        optimizers: optimiser name → ``Optimizer.state_dict()``.
+        epoch: the last completed epoch (1-based).
+        step: generator steps taken so far.
+        rng_state: every rank's generator states.
+        best: the best validation so far, ``{"value", "epoch"}``.
+    """
+
+    networks: dict[str, dict[str, torch.Tensor]]
+    optimizers: dict[str, dict]
     epoch: int
     step: int
     rng_state: dict
     best: dict
+
+    @property
+    def generator(self) -> dict[str, torch.Tensor] | None:
+        """The ``generator`` network's state dict."""
+        return self.networks.get("generator")
+
+    @property
+    def discriminator(self) -> dict[str, torch.Tensor] | None:
+        """The ``discriminator`` network's state dict, or None."""
+        return self.networks.get("discriminator")
+
+    @property
+    def opt_g(self) -> dict | None:
+        """The ``generator`` optimiser's state."""
+        return self.optimizers.get("generator")
+
+    @property
+    def opt_d(self) -> dict | None:
+        """The ``discriminator`` optimiser's state, or None."""
+        return self.optimizers.get("discriminator")
 
 
 def _unwrap(module: Any) -> Any:
@@ -322,10 +421,8 @@ def _unwrap(module: Any) -> Any:
 def save_training_state(
     path: str | Path,
     *,
-    generator: torch.nn.Module,
-    discriminator: torch.nn.Module | None,
-    opt_g: torch.optim.Optimizer,
-    opt_d: torch.optim.Optimizer | None,
+    networks: Mapping[str, torch.nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
     epoch: int,
     step: int,
     rng_state: dict,
@@ -335,8 +432,8 @@ def save_training_state(
 
     Args:
         path: target file (``state.pt``).
-        generator, discriminator: the networks (a DDP wrapper is unwrapped); D may be None.
-        opt_g, opt_d: their optimisers (``opt_d`` None without a discriminator).
+        networks: name → network (a DDP wrapper is unwrapped).
+        optimizers: name → optimiser.
         epoch: the last completed epoch (1-based).
         step: generator steps taken so far.
         rng_state: tensors/ints/lists only (e.g. torch generator states), so that
@@ -348,10 +445,8 @@ def save_training_state(
     """
     payload = {
         "format": TRAINING_STATE_FORMAT,
-        "generator": _unwrap(generator).state_dict(),
-        "discriminator": _unwrap(discriminator).state_dict() if discriminator is not None else None,
-        "opt_g": opt_g.state_dict(),
-        "opt_d": opt_d.state_dict() if opt_d is not None else None,
+        "networks": {name: _unwrap(net).state_dict() for name, net in networks.items()},
+        "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
         "epoch": int(epoch),
         "step": int(step),
         "rng_state": rng_state,
@@ -363,10 +458,19 @@ def save_training_state(
     return path
 
 
+def _format1_payload(payload: dict) -> dict:
+    """A format-1 state (generator/discriminator/opt_g/opt_d keys) in format 2's layout."""
+    nets = {"generator": payload["generator"], "discriminator": payload["discriminator"]}
+    opts = {"generator": payload["opt_g"], "discriminator": payload["opt_d"]}
+    return {**payload, "networks": {k: v for k, v in nets.items() if v is not None},
+            "optimizers": {k: v for k, v in opts.items() if v is not None}}
+
+
 def load_training_state(path: str | Path) -> TrainingState:
     """Read a file written by :func:`save_training_state` with ``torch.load(weights_only=True)``.
 
     Tensors are mapped to the CPU; ``load_state_dict`` moves them to the models' devices.
+    A state of the previous format (generator and discriminator only) is read too.
 
     Raises:
         AvsError: missing, empty or corrupt file, or one that is not an avs training state.
@@ -378,14 +482,14 @@ def load_training_state(path: str | Path) -> TrainingState:
     except Exception as exc:  # zip/pickle errors of many kinds, or a forbidden global
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise AvsError(f"training state {path} cannot be read (corrupt or truncated?): {reason}") from None
-    if not isinstance(payload, dict) or payload.get("format") != TRAINING_STATE_FORMAT:
+    if not isinstance(payload, dict) or payload.get("format") not in (1, TRAINING_STATE_FORMAT):
         raise AvsError(f"{path} is not an avs training state (format {TRAINING_STATE_FORMAT})")
     try:
+        if payload["format"] == 1:
+            payload = _format1_payload(payload)
         return TrainingState(
-            generator=payload["generator"],
-            discriminator=payload["discriminator"],
-            opt_g=payload["opt_g"],
-            opt_d=payload["opt_d"],
+            networks=dict(payload["networks"]),
+            optimizers=dict(payload["optimizers"]),
             epoch=int(payload["epoch"]),
             step=int(payload["step"]),
             rng_state=payload["rng_state"],
@@ -415,5 +519,5 @@ def export_checkpoint(method: Method, source: str | Path, target: str | Path, ov
     ckpt = load_checkpoint(source, method)
     cfg = build_config(method.config_class, overrides=list(overrides), base=ckpt.config)
     extra = {k: v for k, v in ckpt.meta.items() if k in ("epoch", "step", "metrics")}
-    return save_checkpoint(Path(target), ckpt.state_dict, method=method, cfg=cfg, stats=ckpt.stats, extra=extra,
+    return save_checkpoint(Path(target), ckpt.networks, method=method, cfg=cfg, stats=ckpt.stats, extra=extra,
                            half=half)

@@ -106,10 +106,10 @@ def data_synth_cmd(
     from avs.config import build_config
 
     method = _method(plugin)
-    if method.synthesize_data is None:
-        raise AvsError(f"method {plugin!r} has no synthetic data set")
     cfg = build_config(method.config_class, overrides=overrides or [])
-    summary = method.synthesize_data(directory, cfg, seed)
+    impl = method.impl_class()
+    impl.require("synthesize_data")
+    summary = impl.synthesize_data(directory, cfg, seed)
     console.print(f"wrote {directory}: {summary}")
 
 
@@ -324,7 +324,7 @@ def benchmark_cmd(
     if split not in ("dev", "test"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    report = run_benchmark(chosen, data, split, ckpts, wanted)
+    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites)
     title = f"avs benchmark: {data} ({split})"
     files = write_report(report, out, title)
     console.print(markdown_table(report, title), markup=False, highlight=False, soft_wrap=True)

@@ -13,27 +13,31 @@ def import_reference(method: Any, reference: str | Path, out: str | Path, overri
                      data_root: str | Path | None = None) -> Path:
     """Map ``reference`` onto ``method``'s generator and save it as an avs checkpoint.
 
-    The plugin's ``import_weights`` reads the file (``torch.load(weights_only=True)`` for
-    PyTorch files: nothing is unpickled) and renames its keys; the result is loaded
-    strictly into a freshly built generator, so a mismatch is reported, not ignored.
+    The implementation's ``import_weights`` reads the file (``torch.load(weights_only=True)``
+    for PyTorch files: nothing is unpickled) and renames its keys; it returns ``(state, stats)``
+    or ``(state, stats, cfg)`` when the weights fix options (width, variant...). The result is
+    loaded strictly into the implementation built from that config and statistics, so a
+    mismatch is reported, not ignored.
 
     Raises:
         AvsError: the method has no importer, the file is missing or not the reference's
             format, keys or shapes do not match, the output is not ``.safetensors``.
     """
-    from avs.checkpoint import load_state_strict, save_checkpoint
+    from avs.checkpoint import as_networks, build_impl, load_networks, save_checkpoint
     from avs.config import build_config
 
     reference, out = Path(reference), Path(out)
-    if method.import_weights is None:
-        raise AvsError(f"method {method.name!r} has no importer for reference weights")
+    cls = method.impl_class()
+    cls.require("import_weights")
     if not reference.is_file():
         raise AvsError(f"reference weights not found: {reference}")
     if out.suffix != ".safetensors":
         raise AvsError(f"output must be a .safetensors file, got {out}")
     cfg = build_config(method.config_class, overrides=list(overrides))
-    state, stats = method.import_weights(reference, cfg, Path(data_root) if data_root else None)
-    generator = method.build_generator(cfg)
-    load_state_strict(generator, state, str(reference))
-    return save_checkpoint(out, generator.state_dict(), method=method, cfg=cfg, stats=stats,
+    state, stats, *fitted = cls.import_weights(reference, cfg, Path(data_root) if data_root else None)
+    impl = build_impl(method, fitted[0] if fitted else cfg, stats)
+    load_networks(impl, as_networks(state), str(reference))
+    nets = impl.networks()
+    weights = {name: nets[name].state_dict() for name in impl.inference_networks if name in nets}
+    return save_checkpoint(out, weights, method=method, cfg=impl.cfg, stats=impl.stats,
                            extra={"imported_from": reference.name})

@@ -1,12 +1,13 @@
 """Library side of ``avs predict`` and ``avs evaluate``: audio → motion → mp4, and scoring.
 
-Data flow (DESIGN.md): audio file → :mod:`avs.audio` → plugin generator → :class:`Motion`
-→ plugin renderer → :mod:`avs.video` writes the mp4 with the sound.
+Data flow (``docs/design.md``): audio file → :mod:`avs.audio` → the method's
+``MethodImpl.predict`` → :class:`Motion` → its ``renderer()`` → :mod:`avs.video` writes the mp4
+with the sound → its ``export`` writes any extra files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ class PredictResult:
         fps: frames per second.
         duration: audio length in seconds.
         motion: the motion itself (in memory).
-        extra: further files the method's ``export_motion`` wrote (CSV, plots, ...).
+        extra: further files the method's ``export`` wrote (CSV, plots, ...).
     """
 
     video: Path
@@ -62,7 +63,8 @@ def fit_length(motion: Motion, num_frames: int) -> Motion:
 
 
 def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path, out: str | Path,
-                     overrides: Sequence[str] = (), save_npz: bool = False) -> PredictResult:
+                     overrides: Sequence[str] = (), save_npz: bool = False,
+                     inputs: Mapping[str, str | Path] | None = None) -> PredictResult:
     """Run ``method`` on one audio file and write an mp4 with the sound muxed in.
 
     Args:
@@ -72,31 +74,63 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
         out: the ``.mp4`` to write (atomically); with ``save_npz`` the motion goes to the
             same name with ``.npz``.
         overrides: ``key=value`` config overrides (e.g. rendering size).
+        inputs: extra inputs by name (``method.predict_inputs``) → file paths.
 
     Raises:
         AvsError: bad audio (missing, empty, corrupt, shorter than one frame), a checkpoint
-            of another method or a corrupt one, a bad override, an output that is not .mp4.
+            of another method or a corrupt one, a bad override, an output that is not .mp4,
+            an input the method does not take or a missing input file.
     """
     from avs.audio import load_audio
-    from avs.checkpoint import load_generator
-    from avs.video import write_video
+    from avs.checkpoint import load_impl
 
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise AvsError(f"output must be an .mp4 file, got {out}")
     if out.is_dir():
         raise AvsError(f"output {out} is a directory")
+    extra_inputs = check_inputs(method, inputs)
     audio = load_audio(audio_path, method.sample_rate, min_duration=1.0 / method.fps, min_duration_name="one frame")
-    generator, cfg, stats = load_generator(method, checkpoint, list(overrides))
-    motion = method.predict(generator, audio, cfg, stats)
+    impl = load_impl(method, checkpoint, list(overrides))
+    motion = impl.predict(audio, extra_inputs)
+    return write_outputs(impl, motion, audio, out, save_npz)
+
+
+def check_inputs(method: Any, inputs: Mapping[str, str | Path] | None) -> dict[str, Path]:
+    """``inputs`` as paths, each a name of ``method.predict_inputs`` and an existing file.
+
+    Raises:
+        AvsError: an input the method does not take, or a file that does not exist.
+    """
+    checked = {}
+    for name, value in (inputs or {}).items():
+        if name not in method.predict_inputs:
+            takes = ", ".join(method.predict_inputs) or "none"
+            raise AvsError(f"{method.name} takes no input {name!r} (takes: {takes})")
+        path = Path(value)
+        if not path.exists():
+            raise AvsError(f"input {name}: file not found: {path}")
+        checked[name] = path
+    return checked
+
+
+def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_npz: bool = False) -> PredictResult:
+    """Fit ``motion`` to the audio's length, render it into ``out`` with the sound, write npz/extras.
+
+    Raises:
+        AvsError: the method produced no frames; a renderer or video error.
+    """
+    from avs.video import write_video
+
+    method = impl.method
     duration = len(audio) / method.sample_rate
     num_frames = frames_for_duration(duration, motion.fps)
     motion = fit_length(motion, num_frames)
-    renderer = method.build_renderer(cfg, stats)
+    renderer = impl.renderer()
     write_video(out, renderer.frames(motion), motion.fps, num_frames, audio=audio,
                 sample_rate=method.sample_rate)
     npz = motion.save_npz(out.with_suffix(".npz")) if save_npz else None
-    extra = list(method.export_motion(motion, out, cfg)) if method.export_motion is not None else []
+    extra = list(impl.export(motion, out))
     return PredictResult(out, npz, num_frames, motion.fps, duration, motion, extra)
 
 
@@ -126,22 +160,24 @@ def evaluate_checkpoint(method: Any, data_root: str | Path, checkpoint: str | Pa
         AvsError: a missing/bad data set or checkpoint, an empty split, ``videos`` asked of
             a method that cannot render examples.
     """
-    from avs.checkpoint import load_generator
+    from avs.checkpoint import load_impl
 
     root = Path(data_root)
     if not root.is_dir():
         raise AvsError(f"data folder not found: {root}")
     if videos < 0:
         raise AvsError(f"--videos must be 0 or more (got {videos})")
-    if videos and method.render_examples is None:
-        raise AvsError(f"method {method.name!r} cannot render example videos")
-    generator, cfg, stats = load_generator(method, checkpoint, list(overrides))
-    dataset = method.build_dataset(cfg, root, split, stats)
+    cls = method.impl_class()
+    cls.require("evaluate")
+    if videos:
+        cls.require("render_examples")
+    impl = load_impl(method, checkpoint, list(overrides))
+    dataset = impl.build_dataset(root, split)
     if len(dataset) == 0:
         raise AvsError(f"the {split} split of {root} is empty")
-    metrics = {k: float(v) for k, v in method.evaluate(generator, dataset, cfg, stats).items()}
+    metrics = {k: float(v) for k, v in impl.evaluate(dataset).items()}
     written: list[Path] = []
     if videos:
         out_dir = Path(videos_dir) if videos_dir is not None else Path(f"{method.name}_{split}_videos")
-        written = list(method.render_examples(generator, dataset, cfg, stats, videos, out_dir))
+        written = list(impl.render_examples(dataset, videos, out_dir))
     return EvaluationResult(metrics, written)

@@ -1,15 +1,14 @@
 """Registration of EmoTalk with avs (entry point ``avs.plugins``: ``emotalk``).
 
-Importing this module is cheap: no torch, no transformers. Every factory imports its module when called.
+Importing this module is cheap: no torch, no transformers. The implementation
+(:class:`avs_emotalk.method.EmoTalkMethod`) is a :class:`avs.api.lazy` reference, imported when a command needs it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from avs.method import Method, lazy
-from avs.plugins import hookimpl
-from avs_emotalk import __version__
+from avs.api import Method, hookimpl, lazy
 from avs_emotalk.config import EmoTalkConfig
 
 PAPER = (
@@ -30,29 +29,13 @@ def avs_methods() -> list[Method]:
             summary="EmoTalk: speech → 52 ARKit blendshapes (30 fps), wav2vec2 content/emotion encoders, "
                     "emotion/level/person controls",
             paper=PAPER,
-            version=__version__,
             config_class=EmoTalkConfig,
             sample_rate=16000,
             fps=30.0,
-            build_generator=lazy("avs_emotalk.model:build_generator"),
-            compute_stats=lazy("avs_emotalk.data:compute_stats"),
-            build_dataset=lazy("avs_emotalk.data:build_dataset"),
-            generator_loss=lazy("avs_emotalk.recipe:generator_loss"),
-            validate=lazy("avs_emotalk.recipe:validate"),
-            predict=lazy("avs_emotalk.inference:predict"),
-            build_renderer=lazy("avs_emotalk.render:build_renderer"),
-            evaluate=lazy("avs_emotalk.inference:evaluate"),
+            impl=lazy("avs_emotalk.method:EmoTalkMethod"),
             metric_directions={"coef_mae_mouth_jaw": False, "coef_mae_eyes_brows": False, "coef_mae_all": False,
                                "coef_velocity_mae": False, "cross_coef_mae_all": False, "emotion_accuracy": True,
                                "lve": False, "eve": False},
-            build_discriminator=None,
-            discriminator_loss=None,
-            synthesize_data=lazy("avs_emotalk.synth:synthesize"),
             default_checkpoint=DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None,
-            val_key="mse",
-            import_weights=lazy("avs_emotalk.importer:import_weights"),
-            collate=lazy("avs_emotalk.data:collate"),
-            export_motion=lazy("avs_emotalk.export:export_motion"),
-            render_examples=lazy("avs_emotalk.render:render_examples"),
         )
     ]

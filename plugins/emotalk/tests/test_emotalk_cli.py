@@ -3,6 +3,7 @@ written), data synth, train and evaluate on bad data. Run in-process through ``a
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -135,3 +136,20 @@ def test_registering_the_plugin_is_cheap() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_benchmark_scores_blendshapes_with_baselines(capsys, tmp_path, checkpoint, synth_root) -> None:
+    """``avs benchmark`` on blendshape data: emotalk scored by core's face-blendshape suite, with its
+    own emotion accuracy and the ground-truth / neutral / mean-face rows; gesture methods are skipped."""
+    out = tmp_path / "report"
+    code, stdout, err = _cli(capsys, "benchmark", "--data", str(synth_root), "--split", "dev",
+                             "--checkpoint", f"emotalk={checkpoint}", "--out", str(out))
+    assert code == 0, err
+    report = json.loads((out / "report.json").read_text())
+    rows = report["rows"]
+    assert {"emotalk", "ground truth", "neutral face", "mean face"} <= set(rows)
+    assert rows["ground truth"]["coef_mae_all"] == 0.0
+    assert "emotion_accuracy" in rows["emotalk"] and "coef_mae_mouth_jaw" in rows["emotalk"]
+    assert rows["emotalk"]["coef_mae_all"] < rows["neutral face"]["coef_mae_all"]
+    assert "s2g" in report["skipped"] and "sdt" in report["skipped"]
+    assert "coef_mae_all ↓" in stdout and "emotion_accuracy ↑" in stdout

@@ -20,8 +20,9 @@ def test_one_epoch_lowers_the_loss(synth_root: Path, tmp_path: Path) -> None:
         *SMALL_PRESET, "train.epochs=1", "train.iterations_per_epoch=30", "train.batch_size=8",
         "train.lr_g=2e-3", "train.lr_d=2e-3", "train.device=cpu", "train.seed=0",
     ])
-    stats = method.compute_stats(cfg, synth_root)
-    train = method.build_dataset(cfg, synth_root, "train", stats)
+    impl_class = method.impl_class()
+    stats = impl_class.compute_stats(cfg, synth_root)
+    train = impl_class(cfg, stats).build_dataset(synth_root, "train")
     batch = torch.utils.data.default_collate([train[i] for i in range(32)])
 
     def training_l1(G: torch.nn.Module) -> float:
@@ -30,7 +31,7 @@ def test_one_epoch_lowers_the_loss(synth_root: Path, tmp_path: Path) -> None:
             return float(regression_l1(G(batch["mel"], 64), batch["pose"]))
 
     torch.manual_seed(0)  # the trainer builds its generator from the same seed
-    before = training_l1(method.build_generator(cfg))
+    before = training_l1(impl_class(cfg, stats).generator)
     trainer = Trainer(method, cfg, synth_root, tmp_path / "run")
     trainer.fit()
     after = training_l1(trainer.generator)

@@ -326,13 +326,13 @@ def selected_speakers(cfg: Any, root: Path) -> list[str]:
 def compute_stats(cfg: Any, data_root: str | Path) -> dict[str, np.ndarray]:
     """Per-speaker normalisation statistics of the training split (stored in the checkpoint).
 
-    Also sets ``cfg.model.num_templates`` to the number of training clips (the size of SDT-BP's
-    template table), because core builds the generator from the config alone; a non-zero value
-    that disagrees with the data is an error (e.g. resuming on other data). For ``sdt-vae`` the
-    templates are computed here: the pose VAE's μ of every training clip.
+    The number of training clips (``len(clip_speaker)``) is the size of SDT-BP's template table:
+    :class:`avs_sdt.method.SDTMethod` builds the generator from it; a non-zero
+    ``cfg.model.num_templates`` that disagrees with the data is an error (e.g. resuming on other
+    data). For ``sdt-vae`` the templates are computed here: the pose VAE's μ of every training clip.
 
     Args:
-        cfg: an :class:`avs_sdt.config.SDTConfig` (modified: ``model.num_templates``).
+        cfg: an :class:`avs_sdt.config.SDTConfig` (not modified).
         data_root: data-set folder in the SDT speaker layout.
 
     Returns:

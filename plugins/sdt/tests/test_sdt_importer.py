@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from avs.checkpoint import load_generator
+from avs.checkpoint import load_impl
 from avs.config import build_config
 from avs.errors import AvsError
 from avs.plugins import discover
@@ -149,9 +149,9 @@ def test_cli_import_writes_a_checkpoint_that_predicts(sdt_root, tmp_path, speech
                           "data.speakers=[speaker_b]", "--data", str(sdt_root)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     method = discover().get("sdt")
-    G, cfg, stats = load_generator(method, out)
-    assert G.templates.shape == (9, 32) and [str(s) for s in stats["speakers"]] == ["speaker_b"]
-    motion = method.predict(G, speech[:32000], cfg, stats)
+    impl = load_impl(method, out)
+    assert impl.generator.templates.shape == (9, 32) and [str(s) for s in impl.stats["speakers"]] == ["speaker_b"]
+    motion = impl.predict(speech[:32000])
     assert motion.data.shape == (30, 137, 2) and np.isfinite(motion.data[:, 0]).all()
 
 

@@ -21,6 +21,7 @@ from avs_sdt.inference import (
     predict_normalised,
 )
 from avs_sdt.keypoints import DROPPED_137, KEPT_137
+from avs_sdt.method import with_template_count
 from avs_sdt.model import build_generator
 from avs_sdt.render import build_renderer, pair_frames
 
@@ -33,6 +34,7 @@ def bp(sdt_root, cfg_factory_module):
     """A tiny SDT-BP generator whose template row i is i·(1, 1, …) (distinct, recognisable)."""
     cfg = cfg_factory_module()
     stats = compute_stats(cfg, sdt_root)
+    cfg = with_template_count(cfg, stats)
     torch.manual_seed(0)
     G = build_generator(cfg).eval()
     with torch.no_grad():

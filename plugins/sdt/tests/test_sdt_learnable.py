@@ -9,6 +9,7 @@ import torch
 
 from avs_sdt.data import SDTDataset, compute_stats
 from avs_sdt.inference import evaluate, mean_pose_baseline
+from avs_sdt.method import with_template_count
 from avs_sdt.model import build_generator
 from avs_sdt.recipe import generator_loss
 
@@ -21,6 +22,7 @@ LR = 2e-3
 def test_tiny_sdt_bp_learns_the_synthetic_mapping(sdt_root, cfg_factory):
     cfg = cfg_factory()
     stats = compute_stats(cfg, sdt_root)
+    cfg = with_template_count(cfg, stats)
     train = SDTDataset(sdt_root, "train", stats, cfg)
     torch.manual_seed(0)
     G = build_generator(cfg)
