@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import argrelextrema
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_phadtf.config import BackgroundConfig
 
 AXES = {"pitch": 0, "yaw": 1, "roll": 2}

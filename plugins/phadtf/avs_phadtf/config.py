@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from avs.config import TrainConfig
+from avs.api import TrainConfig
 
 VARIANTS = ("general", "finetune")
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_phadtf.config import DataConfig
 from avs_phadtf.mfcc import SAMPLES_PER_FRAME
 
@@ -60,6 +60,7 @@ class Person:
     width: int
     height: int
     track: dict[str, np.ndarray] = field(repr=False)
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: str | Path) -> Person:
@@ -90,7 +91,18 @@ class Person:
             raise AvsError(f"{path / 'track.npz'} lacks {', '.join(missing)}")
         t = int(len(track["valid"]))
         return cls(root=path, name=path.name, num_frames=t, width=int(meta.get("width", 0)),
-                   height=int(meta.get("height", 0)), track=track)
+                   height=int(meta.get("height", 0)), track=track, meta=meta)
+
+    def face_model(self) -> Any:
+        """The face model the track's coefficients belong to: the open face model, or the synthetic one of a
+        person written by :func:`avs_phadtf.synth.synthesize_person` (``meta.json`` ``face_model``)."""
+        if self.meta.get("face_model") == "phadtf-synthetic":
+            from avs_phadtf.synth import SynthFaceModel
+
+            return SynthFaceModel(int(self.meta.get("seed", 0)))
+        from avs_phadtf.face import face_model
+
+        return face_model()
 
     def coefficients(self) -> np.ndarray:
         """(T, 70) float32: exp (64) | euler (3) | trans (3); NaN where no face was found."""
@@ -131,9 +143,7 @@ class Person:
         """(478, 3) the person's mean face shape in model units (from the track, or refitted from ``lm478``)."""
         if "identity_shape" in self.track:
             return self.track["identity_shape"].astype(np.float64)
-        from avs_phadtf.face import face_model
-
-        return face_model().fit(self.track["lm478"], self.track["valid"].astype(bool))["identity_shape"]
+        return self.face_model().fit(self.track["lm478"], self.track["valid"].astype(bool))["identity_shape"]
 
 
 def read_index(root: Path) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 _MODEL: Any = None
 
@@ -25,12 +25,6 @@ def face_model() -> Any:
             raise AvsError(f"phadtf needs the face extra: pip install 'avs-toolkit[face]' ({exc})") from None
         _MODEL = OpenFaceModel.load_default()
     return _MODEL
-
-
-def set_face_model(model: Any) -> None:
-    """Use another face model (anything with ``reconstruct(exp, euler, trans, identity_shape)`` and ``fit``)."""
-    global _MODEL
-    _MODEL = model
 
 
 def embedding(image: np.ndarray, lm68: np.ndarray) -> np.ndarray:

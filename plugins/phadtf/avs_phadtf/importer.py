@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 
 def _strip_module(state: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,8 +32,8 @@ def atc_loss(pred: torch.Tensor, target: torch.Tensor, cfg: AtcConfig) -> tuple[
     smooth_exp = (d[..., :NUM_EXP] ** 2).sum(dim=(1, 2)).mean()
     loss = mse_exp + cfg.lambda_pose * mse_pose + cfg.lambda_smooth_pose * smooth_pose \
         + cfg.lambda_smooth_exp * smooth_exp
-    logs = {"mse_exp": float(mse_exp), "mse_pose": float(mse_pose), "smooth_pose": float(smooth_pose),
-            "smooth_exp": float(smooth_exp)}
+    logs = {k: float(v.detach()) for k, v in (("mse_exp", mse_exp), ("mse_pose", mse_pose),
+                                              ("smooth_pose", smooth_pose), ("smooth_exp", smooth_exp))}
     return loss, logs
 
 
@@ -56,7 +56,8 @@ def generator_gan_loss(d_fake: torch.Tensor, fake: torch.Tensor, real: torch.Ten
     m_mean = mask.mean()
     tv = mask_tv(mask)
     loss = g_gan + cfg.lambda_l1 * l1 + cfg.lambda_mask * m_mean + cfg.lambda_mask_tv * tv
-    return loss, {"g_gan": float(g_gan), "l1_img": float(l1), "mask": float(m_mean), "mask_tv": float(tv)}
+    return loss, {k: float(v.detach()) for k, v in (("g_gan", g_gan), ("l1_img", l1), ("mask", m_mean),
+                                                     ("mask_tv", tv))}
 
 
 def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:

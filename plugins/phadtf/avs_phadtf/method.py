@@ -83,6 +83,22 @@ class PhadtfMethod(MethodImpl):
                 "person_name": np.array(person.name), "person_frames": np.array(person.num_frames),
                 "person_identity": person.track.get("identity", np.zeros(128, np.float32)).astype(np.float32)}
 
+    @classmethod
+    def synthesize_data(cls, root: Path, cfg: Any, seed: int) -> str:
+        """A synthetic prepared person (a drawn face speaking real speech): ``root/index.json`` + ``root/synth_person``."""
+        from avs_phadtf.synth import synthesize_person
+
+        person = synthesize_person(Path(root), seed=seed)
+        return f"synthetic prepared person {person} (6 s, 150 frames); fine-tune with --data {person}"
+
+    @classmethod
+    def import_weights(cls, reference: Path, cfg: Any, data_root: Path | None) -> tuple[dict[str, Any], Any]:
+        """The reference's ATC_net (``variant=general``) or render-to-video generator (``variant=finetune
+        gan.identity_dim=512``); see :mod:`avs_phadtf.importer`."""
+        from avs_phadtf.importer import import_reference
+
+        return import_reference(Path(reference), cfg)
+
     def build_dataset(self, data_root: Path, split: str) -> Any:
         """General: clips of every person's ``split`` range (index.json). Fine-tune: clips + GAN triplets of
         frames ``[0, train)`` (``train``) or the held-out ``[train, test)`` (``dev``/``test``)."""
@@ -151,11 +167,11 @@ class PhadtfMethod(MethodImpl):
         G = self.training_network("generator")
         if self.general:
             loss, logs = atc_loss(G(batch["mfcc"]), batch["coeff"], self.cfg.atc)
-            return loss, {"atc_loss": float(loss), **logs}
+            return loss, {"atc_loss": float(loss.detach()), **logs}
         gan = "renders" in batch and self.D is not None
         out = G(batch["mfcc"], batch.get("renders"), batch.get("identity"), batch.get("query"))
         loss, logs = atc_loss(out[0], batch["coeff"], self.cfg.atc)
-        logs = {"atc_loss": float(loss), **logs}
+        logs = {"atc_loss": float(loss.detach()), **logs}
         if gan:
             _, query, color, mask = out
             renders, real, identity = batch["renders"], batch["real"], batch["identity"]
@@ -165,7 +181,7 @@ class PhadtfMethod(MethodImpl):
             g_loss, glogs = generator_gan_loss(d_fake, fake, real, mask, self.cfg.gan)
             self.G.memory.update(query.detach(), identity, batch["index"])
             loss = loss + mem_loss + g_loss
-            logs.update(glogs, mem=float(mem_loss), g_total=float(g_loss))
+            logs.update(glogs, mem=float(mem_loss.detach()), g_total=float(g_loss.detach()))
         return loss, logs
 
     def discriminator_step(self, batch: Mapping[str, Any]) -> tuple[Any, dict[str, float]] | None:

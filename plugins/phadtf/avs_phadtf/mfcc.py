@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_phadtf.config import AudioConfig
 
 SAMPLE_RATE = 16000

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_phadtf.config import AtcConfig, GanConfig
 
 NUM_EXP = 64

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_phadtf.background import match_background
 from avs_phadtf.config import PhadtfConfig
 from avs_phadtf.data import Person, split_frames
-from avs_phadtf.face import embedding, face_model
+from avs_phadtf.face import embedding
 from avs_phadtf.model import NUM_EXP
 from avs_phadtf.render import FaceTexture, apply_affine, crop_affines, paste_back, render_blend
 
@@ -44,6 +44,7 @@ class PersonAssets:
         affines: (T, 2, 3) full frame → crop, per frame.
         identity_shape: (478, 3) the person's mean shape.
         pose: (T, 6) recorded euler | trans.
+        model: the person's face model (``reconstruct``).
     """
 
     person: Person
@@ -54,6 +55,7 @@ class PersonAssets:
     affines: np.ndarray
     identity_shape: np.ndarray
     pose: np.ndarray
+    model: Any
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -75,20 +77,20 @@ class PersonAssets:
         pose = _fill_invalid(coeffs[:, NUM_EXP:].astype(np.float64), valid)
         frontal = np.abs(pose[:train_stop, :3]).sum(axis=1) + np.where(valid[:train_stop], 0, 1e9)
         k = int(np.argmin(frontal))
-        model = face_model()
+        model = person.face_model()
         identity = person.identity_shape()
         verts = model.reconstruct(coeffs[k:k + 1, :NUM_EXP], coeffs[k:k + 1, NUM_EXP:NUM_EXP + 3],
                                   coeffs[k:k + 1, NUM_EXP + 3:], identity)[0]
         image = next(person.iter_frames(k, k + 1))
         texture = FaceTexture.from_frame(image, verts)
         affines = crop_affines(boxes, cfg.render.crop_scale, cfg.gan.image_size, cfg.render.box_smooth)
-        return cls(person, cfg, train_stop, test_stop, texture, affines, identity, pose)
+        return cls(person, cfg, train_stop, test_stop, texture, affines, identity, pose, model)
 
     def render(self, exp: np.ndarray, frame_index: int, background: np.ndarray) -> np.ndarray:
         """(S, S, 3) uint8 blended render: expression ``exp`` (64,) under the pose of real frame ``frame_index``,
         over that frame's crop."""
         p = self.pose[frame_index]
-        v = face_model().reconstruct(exp[None], p[None, :3], p[None, 3:], self.identity_shape)[0]
+        v = self.model.reconstruct(exp[None], p[None, :3], p[None, 3:], self.identity_shape)[0]
         r = self.cfg.render
         return render_blend(self.texture, v, background, self.affines[frame_index], self.cfg.gan.image_size,
                             tuple(r.mouth_color), r.feather)

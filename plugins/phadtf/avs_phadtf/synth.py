@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_phadtf.render import INNER_LIP, MESH_POINTS, FaceTexture
 
 NUM_POINTS = 478
@@ -149,7 +149,7 @@ def synthesize_person(root: Path, seed: int = 0, seconds: float = 6.0, size: tup
              lm478=verts.astype(np.float32), box=box, euler=euler, trans=trans, exp=exp,
              identity=ident_vec / np.linalg.norm(ident_vec), identity_shape=model.mean_shape.astype(np.float32))
     meta = {"fps": FPS, "width": w, "height": h, "num_frames": t_frames, "source": "synthetic", "faces_found": t_frames,
-            "face_model": "synthetic"}
+            "face_model": "phadtf-synthetic", "seed": seed}
     (person / "meta.json").write_text(json.dumps(meta, indent=1))
     tr = int(t_frames * 0.75)
     index = {"format": "avs-face-data", "version": 1, "fps": FPS, "sample_rate": SR,
