@@ -57,7 +57,7 @@ class FinetuneItems:
         else:
             self.arrays = assets.frame_arrays(stop)
             lo = max(start, window - 1)
-            self.frames = [t for t in range(lo, stop) if self.arrays["valid"][t]]
+            self.frames = [t for t in range(lo, stop) if self.arrays["valid"][t]] if len(clips) else []
 
     def __len__(self) -> int:
         return len(self.frames) if self.assets is not None else len(self.clips)
