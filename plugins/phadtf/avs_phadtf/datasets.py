@@ -47,8 +47,10 @@ class FinetuneItems:
     """One item per GAN frame t in ``[start, stop)``, each with an ATC clip of the same range (clip k = item k
     modulo the number of clips), so an epoch passes once over both the clips and the frames."""
 
-    def __init__(self, clips: AtcClips, assets: PersonAssets | None, start: int, stop: int, window: int) -> None:
+    def __init__(self, clips: AtcClips, assets: PersonAssets | None, start: int, stop: int, window: int,
+                 person: Person | None = None) -> None:
         self.clips = clips
+        self.person, self.start, self.stop = person, start, stop
         self.assets = assets
         self.window = window
         if assets is None:

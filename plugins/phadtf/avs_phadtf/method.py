@@ -85,7 +85,7 @@ class PhadtfMethod(MethodImpl):
 
     @classmethod
     def synthesize_data(cls, root: Path, cfg: Any, seed: int) -> str:
-        """A synthetic prepared person (a drawn face speaking real speech): ``root/index.json`` + ``root/synth_person``."""
+        """A synthetic prepared person (a drawn face speaking real speech) in ``root/synth_person``."""
         from avs_phadtf.synth import synthesize_person
 
         person = synthesize_person(Path(root), seed=seed)
@@ -124,7 +124,7 @@ class PhadtfMethod(MethodImpl):
         if split == "train":
             self._load_init()
         assets = self._person_assets(person) if self.cfg.gan.enabled else None
-        return FinetuneItems(clips, assets, start, stop, self.cfg.gan.window)
+        return FinetuneItems(clips, assets, start, stop, self.cfg.gan.window, person)
 
     def _person_assets(self, person: Person) -> Any:
         from avs_phadtf.pipeline import PersonAssets
@@ -263,6 +263,73 @@ class PhadtfMethod(MethodImpl):
         if self._assets is None:
             raise AvsError("phadtf renders after predict (it needs the target person)")
         return PhadtfRenderer(self)
+
+
+    # ------------------------------------------------------------------ evaluation
+    def _clip_frames(self, dataset: Any) -> dict[str, Any]:
+        """Held-out clip of a fine-tune split: its speech → our video, the render without GAN, the real frames
+        (all downscaled by ``EVAL_SCALE`` to bound memory)."""
+        from avs_phadtf.pipeline import synthesize_frames
+
+        person = getattr(dataset, "person", None)
+        if self.general or person is None:
+            raise AvsError("phadtf evaluates fine-tuned checkpoints on a prepared person's held-out frames")
+        start, stop = dataset.start, dataset.stop
+        audio = person.audio()[start * SAMPLES_PER_FRAME: stop * SAMPLES_PER_FRAME]
+        motion = self.predict(audio, {"target": person.root})
+        assign = np.asarray(motion.extras["background_frame"])
+        fake = _scaled(self.renderer().frames(motion))
+        no_gan = _scaled(synthesize_frames(motion.data, assign, self._assets, None, None))
+        real = _scaled(person.iter_frames(start, stop))
+        return {"real": real, "fake": fake, "no_gan": no_gan, "audio": audio, "name": person.name}
+
+    def predict_clips(self, dataset: Any) -> Any:
+        """The held-out clip as ``avs.face``'s ``FaceImageClips`` (real vs generated frames, with the speech)."""
+        from avs.face.evaluation import FaceImageClips
+
+        c = self._clip_frames(dataset)
+        return FaceImageClips(real=[c["real"]], fake=[c["fake"]], fps=25.0, audio=[c["audio"]], names=[c["name"]])
+
+    def evaluate(self, dataset: Any) -> dict[str, float]:
+        """The face-image suite (PSNR, SSIM, landmark distance, identity similarity, pose error, HS, lip-sync
+        proxy) on the held-out frames, for our video and, as ``<metric>@<row>``, for the render without GAN
+        refinement and the suite's baselines (still first frame; another clip — for one person its frames
+        reversed in time). ATC_net's held-out coefficient loss is ``atc_loss``."""
+        import torch
+
+        from avs.face.evaluation import FaceImageClips, face_image_baselines, face_image_metrics
+
+        c = self._clip_frames(dataset)
+        clips = FaceImageClips(real=[c["real"]], fake=[c["fake"]], fps=25.0, audio=[c["audio"]], names=[c["name"]])
+        out = face_image_metrics(clips)
+        rows = {"no_gan": [c["no_gan"]], **face_image_baselines(clips)}
+        for label, fake in rows.items():
+            m = face_image_metrics(FaceImageClips(real=clips.real, fake=fake, fps=25.0, audio=clips.audio))
+            out.update({f"{k}@{label}": v for k, v in m.items()})
+        losses = []
+        with torch.no_grad():
+            for i in range(len(dataset.clips)):
+                item = dataset.clips[i]
+                pred = self.G.atc.eval()(torch.from_numpy(item["mfcc"])[None].to(self.device))
+                losses.append(float(torch.mean((pred[0].cpu() - torch.from_numpy(item["coeff"])) ** 2)))
+        if losses:
+            out["atc_mse"] = float(np.mean(losses))
+        return out
+
+
+EVAL_SCALE = 0.5
+"""Evaluation frames are the full frames downscaled by this factor (a 1280×720 video scores at 640×360)."""
+
+
+def _scaled(frames: Any) -> np.ndarray:
+    import cv2
+
+    out = []
+    for f in frames:
+        h, w = f.shape[:2]
+        size = (int(round(w * EVAL_SCALE)), int(round(h * EVAL_SCALE)))
+        out.append(cv2.resize(f, size, interpolation=cv2.INTER_AREA))
+    return np.stack(out)
 
 
 class PhadtfRenderer:

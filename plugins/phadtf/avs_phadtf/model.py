@@ -29,7 +29,8 @@ NUM_COEFFS = NUM_EXP + NUM_POSE
 
 
 def init_normal(module: nn.Module, std: float = 0.02) -> None:
-    """The reference's ``init_weights('normal', 0.02)``: conv/linear weights N(0, std), biases 0, BN weight N(1, std)."""
+    """The reference's ``init_weights('normal', 0.02)``: conv/linear weights N(0, std), biases 0,
+    BatchNorm weights N(1, std)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, std)

@@ -14,7 +14,10 @@ PAPER = (
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
-DIRECTIONS = {"atc_loss": False, "mse_exp": False, "mse_pose": False, "l1_img": False}
+_FACE = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False, "hs": True,
+         "lip_sync_corr": True, "face_found": True}
+DIRECTIONS = {"atc_mse": False, **_FACE,
+              **{f"{k}@{row}": v for row in ("no_gan", "still_first_frame", "other_clip") for k, v in _FACE.items()}}
 
 
 @hookimpl

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-
 from avs_phadtf.render import (
-    FaceTexture, crop_affine, paste_back, rasterize, signed_area, texture_warp, triangulate,
+    FaceTexture,
+    crop_affine,
+    paste_back,
+    rasterize,
+    signed_area,
+    texture_warp,
+    triangulate,
 )
 
 
