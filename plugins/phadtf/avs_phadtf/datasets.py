@@ -57,7 +57,7 @@ class FinetuneItems:
             self.frames: list[int] = []
             self.arrays: dict[str, np.ndarray] = {}
         else:
-            self.arrays = assets.frame_arrays(stop)
+            self.arrays = assets.frame_arrays(max(stop, assets.test_stop))  # one pass serves train and dev
             lo = max(start, window - 1)
             self.frames = [t for t in range(lo, stop) if self.arrays["valid"][t]] if len(clips) else []
 
