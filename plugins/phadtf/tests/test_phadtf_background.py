@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from avs_phadtf.background import hanning_smooth, keyframes, match_background
 from avs_phadtf.config import BackgroundConfig
 

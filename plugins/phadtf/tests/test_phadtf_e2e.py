@@ -37,9 +37,8 @@ def _cfg(extra: list[str]):
 
 
 def test_one_finetune_epoch_lowers_the_atc_loss(person: Path, tmp_path: Path) -> None:
-    from avs_phadtf.losses import atc_loss
-
     from avs.train import Trainer
+    from avs_phadtf.losses import atc_loss
 
     cfg = _cfg(["gan.enabled=false", "train.epochs=1", "train.iterations_per_epoch=25", "train.lr_g=2e-3"])
     impl_class = _method().impl_class()
@@ -61,12 +60,11 @@ def test_one_finetune_epoch_lowers_the_atc_loss(person: Path, tmp_path: Path) ->
 
 
 def test_end_to_end_train_predict(person: Path, tmp_path: Path) -> None:
-    from avs_phadtf.data import Person
-
     from avs.audio import write_wav
     from avs.predict import predict_to_video
     from avs.train import Trainer
     from avs.video import probe_video
+    from avs_phadtf.data import Person
 
     cfg = _cfg(["train.epochs=1", "train.iterations_per_epoch=2"])
     Trainer(_method(), cfg, person, tmp_path / "run").fit()
@@ -126,9 +124,8 @@ def test_checkpoint_of_another_method(tmp_path: Path, capsys) -> None:
 
 
 def test_checkpoint_of_another_person(person: Path, tmp_path: Path) -> None:
-    from avs_phadtf.synth import synthesize_person
-
     from avs.errors import AvsError
+    from avs_phadtf.synth import synthesize_person
 
     other = synthesize_person(tmp_path / "other", seed=3, seconds=2.0, size=(64, 64))
     cfg = _cfg(["gan.enabled=false"])

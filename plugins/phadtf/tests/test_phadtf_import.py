@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from avs_phadtf.importer import kind_of, map_atc, map_generator
 from torch import nn
+
+from avs_phadtf.importer import kind_of, map_atc, map_generator
 
 
 class _RefAdaIN(nn.Module):
@@ -78,10 +79,9 @@ class _RefUNet(nn.Module):
 
 
 def test_generator_parity_with_reference_names() -> None:
+    from avs.config import build_config
     from avs_phadtf.config import PhadtfConfig
     from avs_phadtf.model import UNetAdaIN
-
-    from avs.config import build_config
 
     torch.manual_seed(0)
     ref = _RefUNet().eval()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from avs_phadtf.mfcc import frame_windows, mfcc, speech_windows
 
 

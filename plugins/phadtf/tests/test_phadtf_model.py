@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
 from avs_phadtf.model import NUM_COEFFS, ATCNet, MemoryNetwork, PatchGAN, UNetAdaIN, compose, receptive_field
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from avs_phadtf.render import (
     FaceTexture,
     crop_affine,
