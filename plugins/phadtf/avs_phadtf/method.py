@@ -294,12 +294,15 @@ class PhadtfMethod(MethodImpl):
         """The face-image suite (PSNR, SSIM, landmark distance, identity similarity, pose error, HS, lip-sync
         proxy) on the held-out frames, for our video and, as ``<metric>@<row>``, for the render without GAN
         refinement and the suite's baselines (still first frame; another clip — for one person its frames
-        reversed in time). ATC_net's held-out coefficient loss is ``atc_loss``."""
+        reversed in time). ATC_net's held-out coefficient MSE (normalised space) is ``atc_mse``."""
+        return self.score_clip(self._clip_frames(dataset), dataset)
+
+    def score_clip(self, c: Mapping[str, Any], dataset: Any) -> dict[str, float]:
+        """:meth:`evaluate`'s metrics of frames already made by :meth:`_clip_frames`."""
         import torch
 
         from avs.face.evaluation import FaceImageClips, face_image_baselines, face_image_metrics
 
-        c = self._clip_frames(dataset)
         clips = FaceImageClips(real=[c["real"]], fake=[c["fake"]], fps=25.0, audio=[c["audio"]], names=[c["name"]])
         out = face_image_metrics(clips)
         rows = {"no_gan": [c["no_gan"]], **face_image_baselines(clips)}
