@@ -275,7 +275,7 @@ class MemoryNetwork(nn.Module):
     def hinge_loss(self, query: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         """Top-k hinge (reference ``unsupervised_loss``): among the top-k keys by cosine, positives are slots whose
         value·identity > ``iden_thres``; loss = mean(max(0, best negative − best positive + margin))."""
-        score = query @ self.spatial_key.t()
+        score = query @ self.spatial_key.clone().t()  # a copy: update() writes the keys in place afterwards
         k = min(self.cfg.top_k, score.shape[1])
         top_score, top_index = torch.topk(score, k, dim=1)
         sim = torch.einsum("bkd,bd->bk", self.color_value[top_index], identity)
@@ -293,24 +293,21 @@ class MemoryNetwork(nn.Module):
         normalize(key + query) and its age 0; otherwise the oldest slots (age + uniform(±age_noise)) are replaced
         by (query, identity). Every slot ages by 1 per call. Returns the number of replacements.
         """
-        # new tensors, not in-place writes: a hinge loss computed before the update may still need the old keys
-        keys, values = self.spatial_key.clone(), self.color_value.clone()
-        age, top_index = self.age + 1.0, self.top_index.clone()
-        top1 = (query @ keys.t()).argmax(dim=1)
-        match = (values[top1] * identity).sum(dim=1) > self.cfg.iden_thres
+        top1 = (query @ self.spatial_key.t()).argmax(dim=1)
+        match = (self.color_value[top1] * identity).sum(dim=1) > self.cfg.iden_thres
+        self.age += 1.0
         hit = top1[match]
-        keys[hit] = F.normalize(keys[hit] + query[match], dim=1)
-        age[hit] = 0.0
+        self.spatial_key[hit] = F.normalize(self.spatial_key[hit] + query[match], dim=1)
+        self.age[hit] = 0.0
         miss = ~match
         n = int(miss.sum())
         if n:
-            noise = (torch.rand(age.shape, generator=generator) * 2 - 1) * self.cfg.age_noise
-            old = torch.topk(age + noise.to(age.device), n).indices
-            keys[old] = query[miss]
-            values[old] = identity[miss]
-            top_index[old] = index[miss].to(top_index.dtype)
-            age[old] = 0.0
-        self.spatial_key, self.color_value, self.age, self.top_index = keys, values, age, top_index
+            noise = (torch.rand(self.age.shape, generator=generator) * 2 - 1) * self.cfg.age_noise
+            old = torch.topk(self.age + noise.to(self.age.device), n).indices
+            self.spatial_key[old] = query[miss]
+            self.color_value[old] = identity[miss]
+            self.top_index[old] = index[miss].to(self.top_index.dtype)
+            self.age[old] = 0.0
         return n
 
     @torch.no_grad()
