@@ -123,7 +123,8 @@ class PhadtfMethod(MethodImpl):
                          self.cfg.audio)
         if split == "train":
             self._load_init()
-        assets = self._person_assets(person) if self.cfg.gan.enabled else None
+        # GAN triplets for training and validation; the test split is scored on whole generated frames instead
+        assets = self._person_assets(person) if self.cfg.gan.enabled and split != "test" else None
         return FinetuneItems(clips, assets, start, stop, self.cfg.gan.window, person)
 
     def _person_assets(self, person: Person) -> Any:
