@@ -1,10 +1,12 @@
 """Evaluate a fine-tuned phadtf checkpoint on its person's held-out frames and draw a contact sheet.
 
 Usage: python plugins/phadtf/scripts/evaluate_person.py CHECKPOINT PERSON_DIR OUT_JSON OUT_PNG [SPEECH_MP4]
+       [BASELINES_JSON]
 
-Writes the face-image metrics of our video, of the render without GAN and of the baselines (as
-``avs evaluate phadtf`` does, frames computed once), and a sheet of face crops: real held-out frames, ours for
-the same speech, the render without GAN, and (with SPEECH_MP4) frames of a video made from other speech.
+Writes a sheet of face crops (real held-out frames, ours for the same speech, the render without GAN, and with
+SPEECH_MP4 frames of a video made from other speech), then the face-image metrics of our video, of the render
+without GAN and of the baselines (as ``avs evaluate phadtf`` does, frames computed once; with BASELINES_JSON
+the baseline rows, which do not depend on the checkpoint, are read from an earlier run).
 """
 
 from __future__ import annotations
@@ -37,10 +39,6 @@ def main() -> None:
     ds = impl.build_dataset(person_dir, "test")
     c = impl._clip_frames(ds)
     t1 = time.time()
-    metrics = impl.score_clip(c, ds)
-    t2 = time.time()
-    metrics["seconds_generate"], metrics["seconds_score"] = t1 - t0, t2 - t1
-    out_json.write_text(json.dumps(metrics, indent=1))
     box = np.nanmedian(impl._assets.person.track["box"][ds.start:ds.stop], axis=0)
     idx = np.linspace(0, len(c["real"]) - 1, 6).round().astype(int).tolist()
     rows = [_crops(c[k], idx, box, EVAL_SCALE) for k in ("real", "fake", "no_gan")]
@@ -55,6 +53,23 @@ def main() -> None:
     for k in range(len(rows)):
         cv2.putText(sheet, labels[k], (6, 200 * k + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1)
     cv2.imwrite(str(out_png), sheet[..., ::-1])
+    print(f"contact sheet {out_png} ({t1 - t0:.0f} s to generate)", flush=True)
+
+    from avs.face.evaluation import FaceImageClips, face_image_baselines, face_image_metrics
+
+    def score(fake: np.ndarray) -> dict:
+        return face_image_metrics(FaceImageClips(real=[c["real"]], fake=[fake], fps=25.0, audio=[c["audio"]]))
+
+    metrics = {"phadtf": score(c["fake"])}
+    print(json.dumps(metrics), flush=True)
+    metrics["render without GAN"] = score(c["no_gan"])
+    if len(sys.argv) > 6:
+        metrics.update(json.loads(Path(sys.argv[6]).read_text()))
+    else:
+        clips = FaceImageClips(real=[c["real"]], fake=[c["fake"]], fps=25.0, audio=[c["audio"]])
+        metrics.update({k: score(v[0]) for k, v in face_image_baselines(clips).items()})
+    metrics["seconds"] = {"generate": t1 - t0, "score": time.time() - t1}
+    out_json.write_text(json.dumps(metrics, indent=1))
     print(json.dumps(metrics, indent=1))
 
 
