@@ -183,7 +183,8 @@ class PhadtfConfig:
     Attributes:
         variant: ``general`` (ATC_net on many prepared people) or ``finetune`` (ATC_net from ``init``
             plus the GAN, on one person's first ``data.train_frames`` frames, lr 1e-4).
-        init: checkpoint whose ATC_net starts a fine-tune (empty: the bundled general model, if any).
+        init: checkpoint whose ATC_net starts a fine-tune (empty: the bundled general model; ``none``: from the
+            N(0, 0.02) initialisation).
         target: prepared person folder used by ``predict`` with a general checkpoint.
     """
 

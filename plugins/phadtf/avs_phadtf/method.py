@@ -135,9 +135,11 @@ class PhadtfMethod(MethodImpl):
         return self._assets
 
     def _load_init(self) -> None:
-        """Start the fine-tune's ATC_net from ``cfg.init`` (or the bundled general model, when present)."""
+        """Start the fine-tune's ATC_net from ``cfg.init`` (empty: the bundled general model; ``none``: N(0, 0.02))."""
         from avs.api import load_checkpoint
 
+        if self.cfg.init == "none":
+            return
         path = Path(self.cfg.init) if self.cfg.init else (DEFAULT_GENERAL if DEFAULT_GENERAL.is_file() else None)
         if path is None:
             return

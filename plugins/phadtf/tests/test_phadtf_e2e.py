@@ -10,7 +10,7 @@ import pytest
 import torch
 
 TINY = [
-    "variant=finetune", "atc.conv_widths=[8,8,16,16,16]", "atc.fc_hidden=64", "atc.hidden=32",
+    "variant=finetune", "init=none", "atc.conv_widths=[8,8,16,16,16]", "atc.fc_hidden=64", "atc.hidden=32",
     "gan.image_size=64", "gan.levels=6", "gan.ngf=8", "gan.ndf=8", "gan.query_dim=32", "gan.mem_size=64",
     "gan.top_k=8", "data.min_frames=40", "train.device=cpu", "train.seed=0", "train.batch_size=4",
 ]
