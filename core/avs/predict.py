@@ -62,6 +62,17 @@ def fit_length(motion: Motion, num_frames: int) -> Motion:
     return Motion(motion.kind, fit(motion.data), motion.fps, extras)
 
 
+def fit_audio_length(audio: np.ndarray, num_frames: int, fps: float, sample_rate: int) -> np.ndarray:
+    """``audio`` trimmed (a view) or zero-padded to ``round(num_frames / fps · sample_rate)`` samples, the
+    length :func:`avs.video.write_video` fits the sound track to (so it need not copy it again)."""
+    want = int(round(num_frames / fps * sample_rate))
+    if len(audio) >= want:
+        return audio[:want]
+    out = np.zeros((want, *audio.shape[1:]), dtype=audio.dtype)
+    out[: len(audio)] = audio
+    return out
+
+
 def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path, out: str | Path,
                      overrides: Sequence[str] = (), save_npz: bool = False,
                      inputs: Mapping[str, str | Path] | None = None) -> PredictResult:
@@ -126,6 +137,8 @@ def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_
     duration = len(audio) / method.sample_rate
     num_frames = frames_for_duration(duration, motion.fps)
     motion = fit_length(motion, num_frames)
+    # the sound track at the video's length, the input released: one copy of a long recording while encoding
+    audio = fit_audio_length(audio, num_frames, motion.fps, method.sample_rate)
     renderer = impl.renderer()
     write_video(out, renderer.frames(motion), motion.fps, num_frames, audio=audio,
                 sample_rate=method.sample_rate)
