@@ -177,7 +177,8 @@ def save_checkpoint(
             where = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
             # copy only a tensor whose storage another one already uses (tied weights, views): safetensors
             # refuses shared storage, and copying everything would double the memory of a large model
-            tensors[f"{net}.{name}"] = t.clone() if where in storages or t.untyped_storage().nbytes() != t.nbytes else t
+            shared = where in storages or t.untyped_storage().nbytes() != t.nbytes
+            tensors[f"{net}.{name}"] = t.clone() if shared else t
             storages.add(where)
     metadata = {
         "avs_format": FORMAT,
@@ -315,8 +316,12 @@ def build_impl(method: Method, cfg: Any, stats: Mapping[str, np.ndarray]) -> Any
     return cls(cfg, dict(stats))
 
 
-def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]], source: str) -> None:
+def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]], source: str,
+                  assign: bool = False) -> None:
     """Load every network of ``impl.inference_networks`` strictly from ``networks``.
+
+    Args:
+        assign: as :func:`load_state_strict` (networks built on the meta device).
 
     Raises:
         AvsError: a network missing from the checkpoint, or weights that do not fit (first key named).
@@ -327,7 +332,7 @@ def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]],
             continue  # a variant without this network (e.g. no discriminator)
         if name not in networks:
             raise AvsError(f"{source} has no weights for the {name!r} network")
-        load_state_strict(built[name], networks[name], source)
+        load_state_strict(built[name], networks[name], source, assign=assign)
 
 
 def load_impl(
