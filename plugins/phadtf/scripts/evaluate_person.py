@@ -42,7 +42,7 @@ def main() -> None:
     box = np.nanmedian(impl._assets.person.track["box"][ds.start:ds.stop], axis=0)
     idx = np.linspace(0, len(c["real"]) - 1, 6).round().astype(int).tolist()
     rows = [_crops(c[k], idx, box, EVAL_SCALE) for k in ("real", "fake", "no_gan")]
-    if len(sys.argv) > 5:
+    if len(sys.argv) > 5 and sys.argv[5]:
         import imageio.v3 as iio
 
         other = np.stack(list(iio.imiter(sys.argv[5], plugin="FFMPEG")))
