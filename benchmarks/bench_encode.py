@@ -29,6 +29,8 @@ SETTINGS: dict[str, list[str]] = {
     "superfast crf23 animation": ["-preset", "superfast", "-tune", "animation", "-crf", "23"],
     "ultrafast crf23": ["-preset", "ultrafast", "-crf", "23"],
     "ultrafast crf28": ["-preset", "ultrafast", "-crf", "28"],
+    "ultrafast+cabac crf27": ["-preset", "ultrafast", "-crf", "27", "-x264-params", "cabac=1"],
+    "ultrafast+cabac+bframes crf27": ["-preset", "ultrafast", "-crf", "27", "-x264-params", "cabac=1:bframes=2"],
     "ultrafast+cabac+bframes crf23": ["-preset", "ultrafast", "-crf", "23", "-x264-params", "cabac=1:bframes=3"],
     "ultrafast+cabac+bframes+8x8 crf23": ["-preset", "ultrafast", "-crf", "23",
                                           "-x264-params", "cabac=1:bframes=3:8x8dct=1"],

@@ -54,7 +54,7 @@ def reference_step(G: torch.nn.Module, table: torch.nn.Parameter, opt_g, opt_t, 
     loss.backward()
     opt_g.step()
     opt_t.step()
-    return float(loss)
+    return float(loss.detach())
 
 
 def main() -> None:

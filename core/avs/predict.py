@@ -94,7 +94,7 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
     motion = fit_length(motion, num_frames)
     renderer = method.build_renderer(cfg, stats)
     write_video(out, renderer.frames(motion), motion.fps, num_frames, audio=audio,
-                sample_rate=method.sample_rate)
+                sample_rate=method.sample_rate, **getattr(renderer, "video_encoding", {}))
     npz = motion.save_npz(out.with_suffix(".npz")) if save_npz else None
     extra = list(method.export_motion(motion, out, cfg)) if method.export_motion is not None else []
     return PredictResult(out, npz, num_frames, motion.fps, duration, motion, extra)
