@@ -7,7 +7,8 @@ runs it), then
 - ``bone_cv_body`` / ``bone_cv_hands``: mean coefficient of variation of bone lengths over time
   (:func:`avs.metrics.skeleton.bone_length_variation`; a rigid skeleton keeps it near 0);
 - ``finger_crossing``: fraction of frames in which two finger segments of one hand cross
-  (:func:`avs.metrics.skeleton.finger_crossing_rate`).
+  (:func:`avs.metrics.skeleton.finger_crossing_rate`);
+- ``wrist_motion``: mean frame-to-frame displacement of the two wrists in shoulder widths (does it move?).
 
 The same numbers for the synthetic ground truth of that audio (the plugin's ``audio_to_pose``,
 without noise) are printed as the ``ground-truth`` row.
@@ -59,14 +60,23 @@ def ground_truth(plugin: str, audio: np.ndarray) -> np.ndarray:
     return pose[:, :2].swapaxes(1, 2)
 
 
+WRISTS = {"s2g": (3, 6), "sdt": (4, 7)}
+SHOULDERS = {"s2g": (1, 4), "sdt": (2, 5)}
+
+
 def scores(plugin: str, keypoints: np.ndarray) -> dict[str, float]:
     from avs.metrics.skeleton import bone_length_variation, finger_crossing_rate
 
     _, _, body, hands = layout(plugin)
+    a, b = SHOULDERS[plugin]
+    width = float(np.nanmedian(np.linalg.norm(keypoints[:, a] - keypoints[:, b], axis=-1)))
+    wrists = keypoints[:, list(WRISTS[plugin])]
+    motion = float(np.nanmean(np.linalg.norm(np.diff(wrists, axis=0), axis=-1))) / width
     hand_edges = [(a, b) for fingers in hands for chain in fingers for a, b in zip(chain[:-1], chain[1:], strict=True)]
     return {"bone_cv_body": round(bone_length_variation(keypoints, body), 4),
             "bone_cv_hands": round(bone_length_variation(keypoints, hand_edges), 4),
-            "finger_crossing": round(finger_crossing_rate(keypoints, hands), 4)}
+            "finger_crossing": round(finger_crossing_rate(keypoints, hands), 4),
+            "wrist_motion": round(motion, 4)}
 
 
 def sheet(plugin: str, keypoints: np.ndarray, frames: int, label: str,
@@ -78,7 +88,8 @@ def sheet(plugin: str, keypoints: np.ndarray, frames: int, label: str,
 
     edges, colors, _, _ = layout(plugin)
     renderer = SkeletonRenderer(edges, colors, size=tile, line_width=2, joint_radius=0)
-    view = renderer.fit(keypoints)
+    used = sorted({k for edge in edges for k in edge})
+    view = renderer.fit(keypoints[:, used])
     picks = np.linspace(0, len(keypoints) - 1, frames).round().astype(int)
     row = np.concatenate([renderer.render_frame(keypoints[i], view) for i in picks], axis=1)
     cv2.putText(row, label, (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 40), 2, cv2.LINE_AA)
