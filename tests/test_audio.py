@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from avs.audio import load_audio, log_mel, write_wav
+from avs.audio import load_audio, log_mel, mel_filterbank, write_wav
 from avs.errors import AvsError
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "librivox_0870.wav"  # bundled LibriVox speech
@@ -213,6 +213,35 @@ def test_log_mel_shape_and_reference():
     assert mel.dtype == np.float32
     assert np.isfinite(mel).all()
     np.testing.assert_allclose(mel, _reference_log_mel(y), atol=1e-4)
+
+
+def _librosa_log_mel(y: np.ndarray) -> np.ndarray:
+    """The front-end as it was written with librosa (stft of the window centred in the FFT frame)."""
+    y = np.pad(y, (56, 56))
+    spec = np.abs(librosa.stft(y, n_fft=512, hop_length=160, win_length=400, window="hann", center=False))
+    basis = librosa.filters.mel(sr=SR, n_fft=512, n_mels=64, fmin=125, fmax=7500, htk=True, norm=None)
+    return np.log((basis @ spec).T + 1e-6).astype(np.float32)
+
+
+def test_log_mel_equals_the_librosa_front_end():
+    """The numpy front-end gives librosa's features: within 1e-5 of librosa's framing, window and filters
+    computed in float64; librosa.stft itself runs in float32, whose rounding moves near-silent bands."""
+    rng = np.random.default_rng(1)
+    for y in (rng.standard_normal(67267).astype(np.float32) * 0.1, np.zeros(5000, np.float32),
+              (0.3 * np.sin(np.arange(20000) * 0.2)).astype(np.float32)):
+        np.testing.assert_allclose(log_mel(y), _reference_log_mel(y), atol=1e-5, rtol=0)
+        ours, theirs = np.exp(log_mel(y)), np.exp(_librosa_log_mel(y))
+        np.testing.assert_allclose(ours, theirs, atol=1e-5 * theirs.max(), rtol=0)
+
+
+@pytest.mark.parametrize(("sr", "n_fft", "n_mels", "fmin", "fmax"),
+                         [(16000, 512, 64, 125.0, 7500.0), (16000, 512, 80, 55.0, 7500.0),
+                          (22050, 1024, 128, 0.0, 11025.0)])
+def test_mel_filterbank_is_librosas(sr, n_fft, n_mels, fmin, fmax):
+    ours = mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
+    theirs = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=True, norm=None)
+    assert ours.shape == theirs.shape and ours.dtype == np.float32
+    np.testing.assert_allclose(ours, theirs, atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize("length", [400, 559, 560, 16000, 16001])

@@ -22,7 +22,8 @@ Groups:
   functions (``l1``, ``l2_px``, ``pck``, ``lip_sync_error``, ``frechet_distance``, ``region_error``,
   ``velocity_error``, ``lve``, ``eve``, ``blendshape_vertices``, ``psnr``, ``ssim``...)
 - **synthetic data**: :func:`default_speech_sources`, :func:`load_speech_sources`,
-  :class:`SpeechAugmentation`, :func:`random_augmentation`, :func:`staged_directory`
+  :class:`SpeechAugmentation`, :func:`random_augmentation`, :func:`staged_directory`;
+  a kinematic upper body: :class:`BodyProportions`, :class:`JointAngles`, :func:`upper_body`
 - **weights**: :func:`load_checkpoint`, :func:`load_state_strict`
 - **using a method from Python**: :func:`load` → :class:`Model` (``.predict(audio_or_path) -> Motion``,
   ``.render(motion, out_path)``)
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     # audio, video, files
     "load_audio": "avs.audio",
     "log_mel": "avs.audio",
+    "mel_filterbank": "avs.audio",
     "write_wav": "avs.audio",
     "write_video": "avs.video",
     "probe_video": "avs.video",
@@ -101,6 +103,9 @@ _EXPORTS: dict[str, str] = {
     "SpeechAugmentation": "avs.synth",
     "random_augmentation": "avs.synth",
     "staged_directory": "avs.synth",
+    "BodyProportions": "avs.kinematics",
+    "JointAngles": "avs.kinematics",
+    "upper_body": "avs.kinematics",
     # weights
     "load_checkpoint": "avs.checkpoint",
     "load_state_strict": "avs.checkpoint",

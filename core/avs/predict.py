@@ -141,7 +141,7 @@ def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_
     audio = fit_audio_length(audio, num_frames, motion.fps, method.sample_rate)
     renderer = impl.renderer()
     write_video(out, renderer.frames(motion), motion.fps, num_frames, audio=audio,
-                sample_rate=method.sample_rate)
+                sample_rate=method.sample_rate, **getattr(renderer, "video_encoding", {}))
     npz = motion.save_npz(out.with_suffix(".npz")) if save_npz else None
     extra = list(impl.export(motion, out))
     return PredictResult(out, npz, num_frames, motion.fps, duration, motion, extra)

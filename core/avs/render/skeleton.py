@@ -16,6 +16,7 @@ import numpy as np
 
 from avs.errors import AvsError
 from avs.motion import Motion
+from avs.video import DRAWING_ENCODING
 
 __all__ = ["DEFAULT_PALETTE", "SkeletonRenderer", "ViewTransform", "fit_view", "side_by_side"]
 
@@ -137,6 +138,9 @@ def _check_sizes(size: tuple[int, int], line_width: int, joint_radius: int, marg
 class SkeletonRenderer:
     """Draws (T, K, 2) keypoint sequences as stick figures on a plain background.
 
+    ``video_encoding`` (:data:`avs.video.DRAWING_ENCODING`) are the x264 settings measured for such
+    flat drawings; :func:`avs.predict.predict_to_video` passes them to :func:`avs.video.write_video`.
+
     Satisfies :class:`avs.protocols.Renderer`. General: any number of keypoints and any
     edge list (e.g. the 49-joint Speech2Gesture upper body, or a 137-keypoint body + face +
     hands skeleton).
@@ -159,6 +163,8 @@ class SkeletonRenderer:
         AvsError: an edge is not a pair of non-negative indices, ``colors`` or ``line_widths``
             has the wrong length, or the sizes are not positive.
     """
+
+    video_encoding = DRAWING_ENCODING
 
     def __init__(
         self,

@@ -25,9 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from avs.api import AvsError, SpeechAugmentation, load_speech_sources, random_augmentation, staged_directory
+from avs.api import (
+    AvsError,
+    BodyProportions,
+    JointAngles,
+    SpeechAugmentation,
+    load_speech_sources,
+    random_augmentation,
+    staged_directory,
+    upper_body,
+)
 from avs_s2g.data import FPS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES
-from avs_s2g.skeleton import NUM_KEYPOINTS, keypoints_to_flat, left_finger, right_finger
+from avs_s2g.skeleton import LEFT_HAND_ROOT, NUM_KEYPOINTS, RIGHT_HAND_ROOT, keypoints_to_flat
 
 """The repository's ``examples/`` folder (this file is ``plugins/s2g/avs_s2g/synth.py``)."""
 SPEAKER = "synth"
@@ -39,16 +48,10 @@ TRAIN_VARIANTS = 12
 EVAL_VARIANTS = 4
 """Augmented versions of the held-out source in each of dev and test."""
 
-# Skeleton geometry in pixels (image coordinates, y down), roughly a 1280x720 upper-body shot.
-NECK_POSITION = (640.0, 260.0)
-SHOULDER_HALF_WIDTH = 110.0
-UPPER_ARM = 120.0
-FOREARM = 110.0
-PALM_OFFSET = 10.0  # wrist → hand root, along the forearm
-# Finger segment lengths (root → knuckle → … → tip), thumb first; a hand spans about 50 px.
-FINGER_SEGMENTS = ((14.0, 11.0, 9.0, 7.0), (24.0, 11.0, 8.0, 7.0), (25.0, 12.0, 8.0, 7.0),
-                   (24.0, 11.0, 8.0, 6.0), (22.0, 9.0, 7.0, 6.0))
-KEYPOINT_NOISE_PX = 1.0
+# The figure: a kinematic upper body (avs.kinematics) on a 1280x720 frame, shoulders 220 px apart.
+NECK_POSITION = (640.0, 230.0)
+SHOULDER_WIDTH = 220.0
+KEYPOINT_NOISE_PX = {"body": 1.0, "hand": 0.5}
 FEATURE_HOP = 160  # 100 feature frames per second, as the log-mel front-end
 
 
@@ -105,53 +108,42 @@ def audio_features(audio: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _unit(angle_deg: np.ndarray) -> np.ndarray:
-    """(T,) angles measured from straight down (+y), counter-clockwise on screen → (T, 2) unit vectors."""
-    a = np.deg2rad(angle_deg)
-    return np.stack([np.sin(a), np.cos(a)], axis=-1)
+def joint_angles(feat: dict[str, np.ndarray]) -> tuple[JointAngles, JointAngles]:
+    """The right and left arm's joint angles (:class:`avs.kinematics.JointAngles`) from the four drives.
 
-
-def _hand(root: np.ndarray, axis_deg: np.ndarray, spread: np.ndarray, side: float) -> list[np.ndarray]:
-    """Twenty finger joints (5 fingers × 4, thumb first) around a hand root.
-
-    ``axis_deg`` (T,) is the hand's direction (as :func:`_unit`), ``spread`` (T,) in [0, 1] opens the
-    fan of fingers and uncurls them, ``side`` is +1 for the right hand and −1 for the left (mirror).
+    See :func:`audio_to_pose` for the mapping; angles are clipped to the body's joint limits.
     """
-    joints = []
-    step = 7.0 + 9.0 * spread  # degrees between neighbouring fingers
-    curl = 6.0 + 14.0 * (1.0 - spread)  # degrees each further segment bends towards the palm
-    for f, segments in enumerate(FINGER_SEGMENTS):
-        offset = (f - 2) * step + (-15.0 if f == 0 else 0.0)
-        direction = axis_deg + side * offset
-        point = root
-        for j, length in enumerate(segments):
-            bend = direction + side * curl * j * (-1.0 if f == 0 else 1.0)
-            point = point + length * _unit(bend)
-            joints.append(point)
-    return joints
+    loud, flick, pitch, bright = feat["loudness"], feat["flick"], feat["pitch"], feat["brightness"]
+    right_open = 0.5 + 0.5 * pitch
+    right = JointAngles(shrug=0.35 * loud, abduction=8.0 + 16.0 * loud + 6.0 * bright,
+                        elbow_flexion=12.0 + 98.0 * loud, wrist_deviation=12.0 * pitch,
+                        pronation=5.0 + 15.0 * pitch, curl=0.7 - 0.55 * right_open, spread=right_open)
+    left = JointAngles(shrug=0.25 * flick, abduction=8.0 + 14.0 * flick + 5.0 * bright,
+                       elbow_flexion=12.0 + 100.0 * flick, wrist_deviation=12.0 * bright,
+                       pronation=5.0 + 15.0 * bright, curl=0.7 - 0.55 * loud, spread=loud)
+    return right, left
 
 
 def audio_to_pose(audio: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
     """THE synthetic ground truth: speech → a 49-keypoint upper body, 15 fps, pixels.
 
-    Features (:func:`audio_features`; loudness, flick, pitch, brightness, per pose frame) drive a
-    fixed skeleton. Angles are in degrees from straight down; "out" is away from the body's
-    midline. The neck stays at (640, 260); shoulders sit 110 px either side, 12 px lower.
+    Features (:func:`audio_features`; loudness L, flick F, pitch P, brightness B, per pose frame)
+    set the joint angles of a kinematic upper body with human proportions (:mod:`avs.kinematics`:
+    Drillis & Contini segment lengths for shoulders 220 px apart: upper arm 158 px, forearm 124 px,
+    hand 92 px; joint limits; fingers that curl together). The neck stays at (640, 230). Angles in
+    degrees; abduction from hanging straight down, elbow flexion towards the midline and up.
 
-    - Right arm (image left) raises with **loudness**: the right shoulder lifts by 10·loudness px;
-      the upper arm (120 px) swings out by 12 + 35·loudness + 8·brightness; the forearm (110 px)
-      turns in and up by 25 + 80·loudness (hanging when quiet, raised across the chest when loud).
-    - Left arm flicks on **onsets**: left shoulder lifts by 6·flick px; upper arm out by
-      12 + 15·flick + 6·brightness; forearm in and up by 25 + 95·flick.
-    - Hands: the hand root sits 10 px beyond the wrist along the forearm. The right hand's axis is
-      the forearm's direction rotated by 40·**pitch** (wrist rotation) and its fingers spread with
-      pitch (spread = 0.5 + 0.5·pitch); the left hand's axis is rotated by 25·**brightness** and it
-      opens with loudness (spread = loudness). Five fingers (thumb 41 px, others 37–51 px, 4
-      joints each) fan out 7 + 9·spread degrees apart (the thumb 15 more), each segment curling
-      6 + 14·(1 − spread) degrees further.
-    - Every keypoint except the neck gets Gaussian noise of σ = 1 px (from ``rng``).
+    - Right arm (image left) rises with **loudness**: shrug 0.35·L, abduction 8 + 16·L + 6·B,
+      elbow flexion 12 + 98·L (hanging when quiet, forearm across the chest when loud); the hand
+      opens with **pitch** (spread 0.5 + 0.5·P, curl 0.7 − 0.55·spread), deviates 12·P at the
+      wrist and turns its palm by 5 + 15·P degrees.
+    - Left arm flicks on **onsets**: shrug 0.25·F, abduction 8 + 14·F + 5·B, elbow flexion
+      12 + 100·F; the hand opens with loudness (spread L, curl 0.7 − 0.55·L), deviates 12·B at the
+      wrist and turns its palm by 5 + 15·B degrees.
+    - The hand root (OpenPose's hand keypoint 0) is the wrist.
+    - Gaussian keypoint noise (from ``rng``): σ = 1 px on the arms, 0.5 px on the hands; none on the neck.
 
-    Silence gives the rest pose: arms hanging slightly out, forearms angled in, hands half open.
+    Silence gives the rest pose: arms hanging slightly out, elbows barely bent, hands relaxed.
 
     Args:
         audio: (N,) float32 mono at 16 kHz.
@@ -162,30 +154,19 @@ def audio_to_pose(audio: np.ndarray, rng: np.random.Generator | None = None) -> 
         speech2gesture order (:mod:`avs_s2g.skeleton`).
     """
     feat = audio_features(audio)
-    loud, flick, pitch, bright = feat["loudness"], feat["flick"], feat["pitch"], feat["brightness"]
-    t = loud.shape[0]
-    kp = np.zeros((t, NUM_KEYPOINTS, 2))
+    t = feat["loudness"].shape[0]
     neck = np.broadcast_to(np.asarray(NECK_POSITION), (t, 2))
-    kp[:, 0] = neck
-    for side, up_deg, fore_deg, lift, axis_rot, spread, arm, root_idx, finger in (
-        (+1.0, 12 + 35 * loud + 8 * bright, 25 + 80 * loud, 10 * loud, 40 * pitch, 0.5 + 0.5 * pitch,
-         (1, 2, 3), 28, right_finger),
-        (-1.0, 12 + 15 * flick + 6 * bright, 25 + 95 * flick, 6 * flick, 25 * bright, loud,
-         (4, 5, 6), 7, left_finger),
-    ):
-        # side +1: the person's right = image left, so "out" is −x there: angle −up_deg.
-        shoulder = neck + np.stack([-side * SHOULDER_HALF_WIDTH * np.ones(t), 12.0 - lift], axis=-1)
-        elbow = shoulder + UPPER_ARM * _unit(-side * up_deg)
-        fore_dir = side * fore_deg
-        wrist = elbow + FOREARM * _unit(fore_dir)
-        root = wrist + PALM_OFFSET * _unit(fore_dir)
-        kp[:, arm[0]], kp[:, arm[1]], kp[:, arm[2]], kp[:, root_idx] = shoulder, elbow, wrist, root
-        joints = _hand(root, fore_dir + side * axis_rot, np.clip(spread, 0.0, 1.0), side)
-        for f in range(5):
-            for j, idx in enumerate(finger(f)[1:]):
-                kp[:, idx] = joints[4 * f + j]
+    right, left = joint_angles(feat)
+    body = upper_body(neck, BodyProportions.from_shoulder_width(SHOULDER_WIDTH), right, left)
+    kp = np.zeros((t, NUM_KEYPOINTS, 2))
+    kp[:, 0] = body.neck
+    kp[:, 1], kp[:, 2], kp[:, 3] = body.right_shoulder, body.right_elbow, body.right_wrist
+    kp[:, 4], kp[:, 5], kp[:, 6] = body.left_shoulder, body.left_elbow, body.left_wrist
+    kp[:, LEFT_HAND_ROOT:LEFT_HAND_ROOT + 21] = body.left_hand
+    kp[:, RIGHT_HAND_ROOT:RIGHT_HAND_ROOT + 21] = body.right_hand
     if rng is not None:
-        kp[:, 1:] += rng.normal(0.0, KEYPOINT_NOISE_PX, kp[:, 1:].shape)
+        kp[:, 1:7] += rng.normal(0.0, KEYPOINT_NOISE_PX["body"], kp[:, 1:7].shape)
+        kp[:, 7:] += rng.normal(0.0, KEYPOINT_NOISE_PX["hand"], kp[:, 7:].shape)
     return kp.astype(np.float32)
 
 

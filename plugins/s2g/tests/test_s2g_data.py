@@ -25,7 +25,7 @@ from avs_s2g.data import (
     to_neck_relative,
 )
 from avs_s2g.skeleton import EDGE_COLORS, EDGES, NON_NECK_FLAT, flat_to_keypoints, keypoints_to_flat
-from avs_s2g.synth import synthesize
+from avs_s2g.synth import NECK_POSITION, synthesize
 
 
 def _cfg(speaker: str = ""):
@@ -88,7 +88,7 @@ def test_dev_and_test_hear_held_out_speech(synth_root: Path) -> None:
 def test_stats(synth_root: Path, synth_stats) -> None:
     assert synth_stats["mean"].shape == (98,) and synth_stats["std"].shape == (98,)
     assert synth_stats["neck"].shape == (2,)
-    assert synth_stats["neck"] == pytest.approx([640.0, 260.0], abs=1e-3)
+    assert synth_stats["neck"] == pytest.approx(list(NECK_POSITION), abs=1e-3)
     assert synth_stats["mean"][[0, 49]].tolist() == [0.0, 0.0]
     assert synth_stats["std"][[0, 49]].tolist() == [1.0, 1.0]
     assert (synth_stats["std"] > 0).all()

@@ -65,9 +65,9 @@ def melspectrogram(audio: np.ndarray) -> np.ndarray:
     """SDT's audio front-end: an 80-band mel power spectrogram, no logarithm.
 
     As the reference's ``torchaudio.transforms.MelSpectrogram(win_length=400, hop_length=160,
-    n_fft=512, f_min=55, f_max=7500, n_mels=80)`` (SDT ``core/pipelines/voice2pose.py``), computed
-    with librosa: periodic Hann window of 400 samples centred in a 512-point FFT, centred frames
-    with reflection padding, power 2, HTK mel scale, unnormalised triangular filters.
+    n_fft=512, f_min=55, f_max=7500, n_mels=80)`` (SDT ``core/pipelines/voice2pose.py``), as
+    ``librosa.feature.melspectrogram`` computes it: periodic Hann window of 400 samples centred in
+    a 512-point FFT, centred frames with reflection padding, power 2, HTK mel scale, unnormalised triangular filters.
 
     Args:
         audio: (N,) float mono at 16 kHz.
@@ -78,19 +78,24 @@ def melspectrogram(audio: np.ndarray) -> np.ndarray:
     Raises:
         AvsError: audio that is empty, not one-dimensional or not finite.
     """
-    import librosa
+    from avs.api import mel_filterbank
 
     y = np.asarray(audio, dtype=np.float32)
     if y.ndim != 1 or y.size == 0:
         raise AvsError(f"expected non-empty mono audio of shape (N,), got shape {y.shape}")
     if not np.isfinite(y).all():
         raise AvsError("audio contains NaN or infinite samples")
-    mel = librosa.feature.melspectrogram(
-        y=y, sr=SAMPLE_RATE, n_fft=N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH, window="hann",
-        center=True, pad_mode="reflect" if y.size > N_FFT // 2 else "constant", power=2.0,
-        n_mels=N_MELS, fmin=F_MIN, fmax=F_MAX, htk=True, norm=None,
-    )
-    return mel.astype(np.float32)
+    # numpy rather than librosa.stft: librosa's first call costs ~1.5 s of CPU per process (a test
+    # checks equality with librosa.feature.melspectrogram).
+    half = N_FFT // 2
+    padded = np.pad(y.astype(np.float64), half, mode="reflect" if y.size > half else "constant")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH]  # (1 + N // hop, n_fft)
+    left = (N_FFT - WIN_LENGTH) // 2
+    window = np.zeros(N_FFT)
+    window[left : left + WIN_LENGTH] = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(WIN_LENGTH) / WIN_LENGTH)
+    power = np.abs(np.fft.rfft(frames * window, axis=-1)) ** 2  # (T, 1 + n_fft // 2)
+    basis = mel_filterbank(SAMPLE_RATE, N_FFT, N_MELS, F_MIN, F_MAX).astype(np.float64)
+    return (basis @ power.T).astype(np.float32)
 
 
 def fit_audio(audio: np.ndarray, length: int = WINDOW_SAMPLES) -> np.ndarray:

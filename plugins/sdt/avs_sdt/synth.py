@@ -27,13 +27,22 @@ is held out: ``dev`` and ``test`` are different augmentations of it (each with f
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from avs.api import AvsError, SpeechAugmentation, load_speech_sources, random_augmentation, staged_directory
+from avs.api import (
+    AvsError,
+    BodyProportions,
+    JointAngles,
+    SpeechAugmentation,
+    load_speech_sources,
+    random_augmentation,
+    staged_directory,
+    upper_body,
+)
 from avs_sdt.data import FPS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES
 from avs_sdt.keypoints import NUM_OPENPOSE
 
@@ -60,6 +69,7 @@ class Style:
         lead: the arm that rises with loudness, ``right`` or ``left`` (the person's).
         rest_out, rest_up: upper-arm and forearm angles at rest.
         lead_out, lead_up: extra angles of the lead arm at full loudness.
+        (``rest_up``/``lead_up``/``other_up`` are elbow flexions: the forearm's angle to the upper arm.)
         other_out, other_up: extra angles of the other arm at a full onset "flick".
         nod: head rotation per unit of pitch (degrees); tilt: per unit of flick.
     """
@@ -82,12 +92,14 @@ class Style:
 
 
 SPEAKERS: dict[str, Style] = {
-    "speaker_a": Style(neck=(640.0, 250.0), shoulder=130.0, upper_arm=140.0, forearm=125.0, face=78.0, hand=62.0,
-                       lead="right", rest_out=10.0, rest_up=20.0, lead_out=30.0, lead_up=85.0, other_out=12.0,
-                       other_up=55.0, nod=9.0, tilt=0.0),
-    "speaker_b": Style(neck=(600.0, 285.0), shoulder=100.0, upper_arm=110.0, forearm=98.0, face=64.0, hand=50.0,
-                       lead="left", rest_out=5.0, rest_up=50.0, lead_out=22.0, lead_up=70.0, other_out=6.0,
-                       other_up=35.0, nod=2.0, tilt=7.0),
+    # bone lengths: Drillis & Contini fractions of the height whose biacromial breadth is 2·shoulder
+    # (avs.kinematics.BodyProportions.from_shoulder_width)
+    "speaker_a": Style(neck=(640.0, 250.0), shoulder=130.0, upper_arm=187.0, forearm=147.0, face=80.0, hand=108.0,
+                       lead="right", rest_out=8.0, rest_up=15.0, lead_out=28.0, lead_up=100.0, other_out=14.0,
+                       other_up=80.0, nod=9.0, tilt=0.0),
+    "speaker_b": Style(neck=(600.0, 285.0), shoulder=100.0, upper_arm=144.0, forearm=113.0, face=62.0, hand=83.0,
+                       lead="left", rest_out=4.0, rest_up=70.0, lead_out=24.0, lead_up=60.0, other_out=8.0,
+                       other_up=40.0, nod=2.0, tilt=7.0),
 }
 """The two synthetic speakers."""
 
@@ -180,43 +192,21 @@ def face_template() -> np.ndarray:
 _FACE = face_template()
 _LOWER_LIP_POINTS = [55, 56, 57, 58, 59, 65, 66, 67]
 _JAW_WEIGHTS = np.clip(1.0 - np.abs(np.arange(17) - 8) / 5.0, 0.0, 1.0)
-# finger bone lengths as fractions of the hand length, thumb first (knuckle, then 3 joints)
-_FINGERS = ((0.25, 0.2, 0.16, 0.13), (0.42, 0.2, 0.13, 0.11), (0.43, 0.22, 0.14, 0.11),
-            (0.41, 0.2, 0.13, 0.1), (0.38, 0.16, 0.1, 0.09))
-
-
-def _hand(wrist: np.ndarray, axis_deg: np.ndarray, spread: np.ndarray, side: float, length: float) -> np.ndarray:
-    """(T, 21, 2): OpenPose hand points (0 wrist, then thumb … little, 4 each) around ``wrist``.
-
-    ``axis_deg`` (T,) is the hand's direction, ``spread`` (T,) in [0, 1] fans the fingers out and
-    uncurls them, ``side`` +1 for the right hand and −1 for the left (mirror).
-    """
-    t = wrist.shape[0]
-    out = np.zeros((t, 21, 2))
-    out[:, 0] = wrist
-    step = 6.0 + 10.0 * spread
-    curl = 5.0 + 20.0 * (1.0 - spread)
-    for f, bones in enumerate(_FINGERS):
-        direction = axis_deg + side * ((f - 2) * step + (-12.0 if f == 0 else 0.0))
-        point = wrist
-        for j, frac in enumerate(bones):
-            bend = direction + side * curl * j * (0.5 if f == 0 else 1.0)
-            point = point + frac * length * _unit(bend)
-            out[:, 1 + 4 * f + j] = point
-    return out
-
-
 def audio_to_pose(audio: np.ndarray, style: Style, posture: tuple[float, float],
                   rng: np.random.Generator | None = None) -> np.ndarray:
     """THE synthetic ground truth: speech → 137 OpenPose keypoints with confidence, 15 fps.
 
     Drives (:func:`audio_features`): loudness L, onset flick F, pitch P, per pose frame.
 
-    - Arms: shoulders sit ``shoulder`` px either side of the neck, 15 px lower. Upper arms swing
-      out by ``rest_out`` (+ ``lead_out``·L for the lead arm, + ``other_out``·F for the other);
-      forearms turn in and up by ``rest_up`` + posture[0]·6° (+ ``lead_up``·L, or ``other_up``·F).
-    - Hands: 21 points at each wrist; the lead hand turns with pitch (30·P degrees) and opens with
-      loudness, the other opens with the flick; posture[1] opens or closes both (±0.15).
+    - Arms and hands: a kinematic upper body (:mod:`avs.kinematics`: bones of fixed length,
+      human joint limits, fingers that curl together). Shoulders sit ``shoulder`` px either side of
+      the neck, 0.035 H lower (H = 2·shoulder / 0.259), shrugging by 0.3·drive (drive = L for the
+      lead arm, F for the other).
+      Upper arms abduct by ``rest_out`` (+ ``lead_out``·L for the lead arm, + ``other_out``·F for
+      the other); elbows flex by ``rest_up`` + posture[0]·6° (+ ``lead_up``·L, or ``other_up``·F).
+    - Hands: 21 points at each wrist; each opens with its drive (spread = drive + posture[1]·0.15,
+      curl = 0.75 − 0.6·spread); the lead hand deviates 20·P degrees at the wrist and turns its
+      palm by 5 + 15·P degrees, the other turns its palm by 5 + 15·F.
     - Head: the nose tip sits 0.95 face widths above the neck; the head rotates about the neck by
       ``nod``·P + ``tilt``·F degrees. Face: the 70-point template scaled to ``face`` px; the lips
       part by (0.015 + 0.2·L)·face px (the lower lip and jaw drop), so face #62/#66 follow loudness.
@@ -242,19 +232,25 @@ def audio_to_pose(audio: np.ndarray, style: Style, posture: tuple[float, float],
     neck = np.broadcast_to(np.asarray(style.neck, dtype=np.float64), (t, 2))
     kp[:, 1] = neck
     up_bias, open_bias = POSTURE_UP_DEG * posture[0], POSTURE_OPEN * posture[1]
-    for side, arm, hand_start in ((+1.0, (2, 3, 4), 116), (-1.0, (5, 6, 7), 95)):  # person's right, left
-        is_lead = (side > 0) == (style.lead == "right")
+    angles = {}
+    for side in ("right", "left"):
+        is_lead = side == style.lead
         drive = loud if is_lead else flick
-        out_deg = style.rest_out + (style.lead_out if is_lead else style.other_out) * drive
-        up_deg = style.rest_up + up_bias + (style.lead_up if is_lead else style.other_up) * drive
-        shoulder = neck + np.stack([-side * style.shoulder * np.ones(t), np.full(t, 15.0)], axis=-1)
-        elbow = shoulder + style.upper_arm * _unit(-side * out_deg)
-        fore = side * up_deg
-        wrist = elbow + style.forearm * _unit(fore)
-        kp[:, arm[0]], kp[:, arm[1]], kp[:, arm[2]] = shoulder, elbow, wrist
-        axis = fore + side * (30.0 * pitch if is_lead else 0.0)
-        spread = np.clip((loud if is_lead else flick) + open_bias, 0.0, 1.0)
-        kp[:, hand_start : hand_start + 21] = _hand(wrist, axis, spread, side, style.hand)
+        spread = np.clip(drive + open_bias, 0.0, 1.0)
+        angles[side] = JointAngles(
+            shrug=0.3 * drive,
+            abduction=style.rest_out + (style.lead_out if is_lead else style.other_out) * drive,
+            elbow_flexion=style.rest_up + up_bias + (style.lead_up if is_lead else style.other_up) * drive,
+            wrist_deviation=20.0 * pitch if is_lead else 0.0,
+            pronation=5.0 + 15.0 * (pitch if is_lead else flick),
+            curl=0.75 - 0.6 * spread, spread=spread)
+    proportions = replace(BodyProportions.from_shoulder_width(2 * style.shoulder), upper_arm=style.upper_arm,
+                          forearm=style.forearm, hand=style.hand)
+    body = upper_body(neck, proportions, angles["right"], angles["left"])
+    kp[:, 2], kp[:, 3], kp[:, 4] = body.right_shoulder, body.right_elbow, body.right_wrist
+    kp[:, 5], kp[:, 6], kp[:, 7] = body.left_shoulder, body.left_elbow, body.left_wrist
+    kp[:, 95:116] = body.left_hand
+    kp[:, 116:137] = body.right_hand
     # head: face template, lips parted by loudness, rotated about the neck
     opening = (0.015 + 0.2 * loud)[:, None]
     face = np.broadcast_to(_FACE, (t, 70, 2)).copy()
