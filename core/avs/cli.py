@@ -279,8 +279,10 @@ def benchmark_cmd(
     split: str = typer.Option("test", "--split", help="Split to compare on: dev or test."),
     checkpoint: list[str] = typer.Option(None, "--checkpoint", help="METHOD=PATH (default: bundled)."),
     metrics: str = typer.Option(None, "--metrics", help="Comma-separated metric names (default: all)."),
+    settings: list[str] = typer.Option(None, "--set", help="METHOD:key=value config override of one method "
+                                       "(e.g. emotalk:eval.rig=rig.npz for LVE/EVE), repeatable."),
 ) -> None:
-    """Compare every method able to read DATA, plus baselines, with one metric suite."""
+    """Compare every method able to read DATA, plus baselines, with its task's metric suite."""
     from avs.benchmark import markdown_table, run_benchmark, write_report
 
     check_output_path(out, folder=True, what="report folder")
@@ -298,7 +300,13 @@ def benchmark_cmd(
     if split not in ("dev", "test"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites)
+    per_method: dict[str, list[str]] = {}
+    for item in settings or []:
+        name, sep, override = item.partition(":")
+        if not sep or not name or "=" not in override:
+            raise AvsError(f"--set {item!r} is not of the form METHOD:key=value")
+        per_method.setdefault(name, []).append(override)
+    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites, overrides=per_method)
     title = f"avs benchmark: {data} ({split})"
     files = write_report(report, out, title)
     console.print(markdown_table(report, title), markup=False, highlight=False, soft_wrap=True)
