@@ -21,31 +21,32 @@ def measure(plugin: str, overrides: list[str], steps: int, batch_size: int) -> d
 
     method = discover().get(plugin)
     cfg = build_config(method.config_class, overrides=[*overrides, f"train.batch_size={batch_size}"])
+    cls = method.impl_class()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "data"
-        method.synthesize_data(root, cfg, 0)
-        stats = method.compute_stats(cfg, root)
-        dataset = method.build_dataset(cfg, root, "train", stats)
-        loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
+        cls.synthesize_data(root, cfg, 0)
+        impl = cls(cfg, cls.compute_stats(cfg, root))
+        dataset = impl.build_dataset(root, "train")
+        loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
+                                             collate_fn=impl.collate)
         batch = next(iter(loader))
-    G, D = method.build_generator(cfg), method.build_discriminator(cfg)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.train.lr_g)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.train.lr_d)
+    opts = impl.configure_optimizers()
 
-    def step() -> None:
-        opt_d.zero_grad()
-        method.discriminator_loss(G, D, batch, cfg)[0].backward()
-        opt_d.step()
-        opt_g.zero_grad()
-        method.generator_loss(G, D, batch, cfg)[0].backward()
-        opt_g.step()
+    def step() -> None:  # one discriminator step, then one generator step (as the trainer does)
+        if "discriminator" in opts:
+            opts["discriminator"].zero_grad()
+            impl.discriminator_step(batch)[0].backward()
+            opts["discriminator"].step()
+        opts["generator"].zero_grad()
+        impl.generator_step(batch)[0].backward()
+        opts["generator"].step()
 
     step()  # warm-up
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     wall = time.perf_counter() - t0
-    params = sum(p.numel() for p in G.parameters())
+    params = sum(p.numel() for p in impl.networks()["generator"].parameters())
     return {"bench": "train", "plugin": plugin, "overrides": overrides, "threads": torch.get_num_threads(),
             "batch_size": batch_size, "g_params_m": round(params / 1e6, 2),
             "windows_per_s": round(steps * batch_size / wall, 1)}

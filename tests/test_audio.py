@@ -15,7 +15,7 @@ import soundfile as sf
 from avs.audio import load_audio, log_mel, write_wav
 from avs.errors import AvsError
 
-SAMPLE = Path("/work/shared/samples/librivox_0870.wav")
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "librivox_0870.wav"  # bundled LibriVox speech
 SR = 16000
 
 

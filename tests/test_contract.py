@@ -142,3 +142,41 @@ def test_python_api_load_predict_render(tmp_path):
         model.predict(speech, face=tmp_path / "me.jpg")
     with pytest.raises(AvsError, match="mono"):
         model.predict(np.zeros((2, 16000), np.float32))
+
+
+def test_experiment_files_are_listed_valid_and_resolved(tmp_path):
+    from avs.config import resolve_experiment, yaml_overrides
+    from avs.plugins import discover
+
+    registry = discover()
+    for name in ("s2g", "sdt", "emotalk"):
+        method = registry.get(name)
+        assert {"paper", "small", "default-checkpoint"} <= set(method.configs), name
+        for path in method.configs.values():
+            build_config(method.config_class, path)  # every key exists and has the right type
+    sdt = registry.get("sdt")
+    assert {"sdt-bp", "sdt-vae", "s2g", "pose-vae"} <= set(sdt.configs)
+    assert build_config(sdt.config_class, resolve_experiment(sdt, "pose-vae")).variant == "pose-vae"
+    assert "model.width=64" in yaml_overrides(resolve_experiment(sdt, "small"))
+    own = tmp_path / "mine.yaml"
+    own.write_text("train: {epochs: 3}\n")
+    assert resolve_experiment(sdt, own) == own and yaml_overrides(own) == ["train.epochs=3"]
+    with pytest.raises(AvsError, match="neither a file nor an experiment of sdt .known: default-checkpoint"):
+        resolve_experiment(sdt, "tiny")
+
+
+def test_avs_info_lists_the_experiments():
+    from cli_helpers import run_cli
+
+    result = run_cli("info", "s2g")
+    assert result.returncode == 0, result.stderr
+    assert "experiment small:" in result.stdout and "--config default-checkpoint" in result.stdout
+
+
+def test_predict_inputs_are_checked_before_any_work(tmp_path):
+    from cli_helpers import run_cli
+
+    result = run_cli("predict", "s2g", str(tmp_path / "missing.wav"), "--input", "face=me.jpg")
+    assert result.returncode == 2 and result.stderr.strip() == "error: s2g takes no input 'face' (takes: none)"
+    result = run_cli("predict", "s2g", "x.wav", "--input", "face")
+    assert result.returncode == 2 and "NAME=PATH" in result.stderr

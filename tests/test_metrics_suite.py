@@ -1,4 +1,4 @@
-"""Metrics against hand-computed values (shared/specs/metrics.md, 'Pitfalls to guard with tests')."""
+"""Metrics against hand-computed values, including the pitfalls each definition invites."""
 
 from __future__ import annotations
 

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "learning_rate_factor": "avs.impl",
     "TrainConfig": "avs.config",
     "build_config": "avs.config",
+    "yaml_overrides": "avs.config",
     "AvsError": "avs.errors",
     "Motion": "avs.motion",
     "frames_for_duration": "avs.motion",

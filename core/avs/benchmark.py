@@ -44,7 +44,7 @@ def _suites() -> dict[str, Any]:
 
 
 def _check_request(methods: Mapping[str, Any], suites: Mapping[str, Any], checkpoints: Mapping[str, Any],
-                   metrics: Sequence[str] | None) -> None:
+                   metrics: Sequence[str] | None, overrides: Mapping[str, Any]) -> None:
     known = {m for suite in suites.values() for m in suite.directions}
     known |= {m for method in methods.values() for m in method.metric_directions}
     unknown = sorted(set(metrics or ()) - known)
@@ -53,6 +53,9 @@ def _check_request(methods: Mapping[str, Any], suites: Mapping[str, Any], checkp
     for name in checkpoints:
         if name not in methods:
             raise AvsError(f"--checkpoint given for {name!r}, which is not among the methods benchmarked")
+    for name in overrides:
+        if name not in methods:
+            raise AvsError(f"--set given for {name!r}, which is not among the methods benchmarked")
 
 
 def _why_not(method: Any, suites: Mapping[str, Any], checkpoint: Any) -> str:
@@ -66,11 +69,18 @@ def _why_not(method: Any, suites: Mapping[str, Any], checkpoint: Any) -> str:
     return ""
 
 
-def _predict_clips(method: Any, checkpoint: Any, root: Path, split: str) -> Any:
+def _predict_clips(method: Any, checkpoint: Any, root: Path, split: str, overrides: Sequence[str]) -> Any:
     from avs.checkpoint import load_impl
 
-    impl = load_impl(method, checkpoint)
+    impl = load_impl(method, checkpoint, list(overrides))
     return impl.predict_clips(impl.build_dataset(root, split))
+
+
+def _reason(exc: Exception) -> str:
+    """One line: an AvsError's message, or ``Type: first line`` of any other exception."""
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else ""
+    return detail if isinstance(exc, AvsError) else f"{type(exc).__name__}: {detail}".rstrip(": ")
 
 
 def _score(report: BenchmarkReport, name: str, method: Any, suite: Any, clips: Any, layouts: list) -> None:
@@ -91,7 +101,8 @@ def _score(report: BenchmarkReport, name: str, method: Any, suite: Any, clips: A
 
 def run_benchmark(methods: Mapping[str, Any], data_root: str | Path, split: str = "test",
                   checkpoints: Mapping[str, str | Path] | None = None,
-                  metrics: Sequence[str] | None = None, suites: Mapping[str, Any] | None = None) -> BenchmarkReport:
+                  metrics: Sequence[str] | None = None, suites: Mapping[str, Any] | None = None,
+                  overrides: Mapping[str, Sequence[str]] | None = None) -> BenchmarkReport:
     """Score each method and its suite's baselines on the same clips.
 
     Args:
@@ -102,6 +113,8 @@ def run_benchmark(methods: Mapping[str, Any], data_root: str | Path, split: str 
         checkpoints: name → checkpoint path; default: each method's bundled checkpoint.
         metrics: keep only these metric names (default: all).
         suites: task → :class:`avs.tasks.TaskSuite` (default: those the plugins register).
+        overrides: name → ``key=value`` config overrides of that method (e.g. emotalk's
+            ``eval.rig=rig.npz`` for LVE/EVE).
 
     Raises:
         AvsError: no method could be run on the data, unknown metric names, a missing folder, a
@@ -112,7 +125,7 @@ def run_benchmark(methods: Mapping[str, Any], data_root: str | Path, split: str 
         raise AvsError(f"data folder not found: {root}")
     suites = _suites() if suites is None else suites
     checkpoints = dict(checkpoints or {})
-    _check_request(methods, suites, checkpoints, metrics)
+    _check_request(methods, suites, checkpoints, metrics, overrides or {})
     report = BenchmarkReport(rows={})
     layouts: list = []
     for name, method in sorted(methods.items()):
@@ -122,15 +135,11 @@ def run_benchmark(methods: Mapping[str, Any], data_root: str | Path, split: str 
             report.skipped[name] = reason
             continue
         try:
-            clips = _predict_clips(method, ckpt, root, split)
+            clips = _predict_clips(method, ckpt, root, split, (overrides or {}).get(name, ()))
         except Exception as exc:  # a plugin failing on foreign data must not stop the benchmark
             if name in checkpoints and isinstance(exc, AvsError):
                 raise
-            text = str(exc).strip().splitlines()
-            detail = text[0] if text else ""
-            if not isinstance(exc, AvsError):
-                detail = f"{type(exc).__name__}: {detail}".rstrip(": ")
-            report.skipped[name] = f"cannot read this data: {detail}"
+            report.skipped[name] = f"cannot read this data: {_reason(exc)}"
             continue
         _score(report, name, method, suites[method.task], clips, layouts)
     if not report.rows:

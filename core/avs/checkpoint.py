@@ -167,12 +167,19 @@ def save_checkpoint(
     path = Path(path)
     networks = as_networks(state)
     tensors = {}
+    storages: set[tuple[int, int]] = set()
     for net, net_state in networks.items():
         for name, tensor in net_state.items():
             t = tensor.detach().to("cpu")
             if half and t.is_floating_point():
                 t = t.to(torch.float16)
-            tensors[f"{net}.{name}"] = t.contiguous().clone()  # clone: no shared storage (tied weights)
+            t = t.contiguous()
+            where = (t.untyped_storage().data_ptr(), t.untyped_storage().nbytes())
+            # copy only a tensor whose storage another one already uses (tied weights, views): safetensors
+            # refuses shared storage, and copying everything would double the memory of a large model
+            shared = where in storages or t.untyped_storage().nbytes() != t.nbytes
+            tensors[f"{net}.{name}"] = t.clone() if shared else t
+            storages.add(where)
     metadata = {
         "avs_format": FORMAT,
         "networks": json.dumps(sorted(networks)),
@@ -278,8 +285,13 @@ def _first_mismatch(model: torch.nn.Module, state: Mapping[str, torch.Tensor]) -
     return None
 
 
-def load_state_strict(model: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
+def load_state_strict(model: torch.nn.Module, state: Mapping[str, torch.Tensor], source: str,
+                      assign: bool = False) -> None:
     """``model.load_state_dict(state, strict=True)`` with a one-line error.
+
+    Args:
+        assign: the model's parameters become the tensors of ``state`` instead of copies (for a model
+            built on the meta device: no second copy of a large network).
 
     Raises:
         AvsError: naming the first missing, unexpected or wrongly shaped key.
@@ -288,7 +300,7 @@ def load_state_strict(model: torch.nn.Module, state: Mapping[str, torch.Tensor],
     if problem is not None:
         raise AvsError(f"{source} does not fit the model: {problem} (was it trained with other options?)")
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(state, strict=True, assign=assign)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         raise AvsError(f"{source} does not fit the model: {first[-1] if first else exc}") from None
@@ -304,8 +316,12 @@ def build_impl(method: Method, cfg: Any, stats: Mapping[str, np.ndarray]) -> Any
     return cls(cfg, dict(stats))
 
 
-def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]], source: str) -> None:
+def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]], source: str,
+                  assign: bool = False) -> None:
     """Load every network of ``impl.inference_networks`` strictly from ``networks``.
+
+    Args:
+        assign: as :func:`load_state_strict` (networks built on the meta device).
 
     Raises:
         AvsError: a network missing from the checkpoint, or weights that do not fit (first key named).
@@ -316,7 +332,7 @@ def load_networks(impl: Any, networks: Mapping[str, Mapping[str, torch.Tensor]],
             continue  # a variant without this network (e.g. no discriminator)
         if name not in networks:
             raise AvsError(f"{source} has no weights for the {name!r} network")
-        load_state_strict(built[name], networks[name], source)
+        load_state_strict(built[name], networks[name], source, assign=assign)
 
 
 def load_impl(

@@ -89,8 +89,12 @@ def info_cmd(plugin: str = typer.Argument(..., help="Method name, see `avs plugi
     console.print(f"[bold]{method.name}[/] {method.version} — {method.summary}")
     console.print(f"task: {method.task}   audio: {method.sample_rate} Hz   motion: {method.fps:g} fps")
     console.print(f"paper: {method.paper}")
+    if method.predict_inputs:
+        console.print(f"predict inputs: {', '.join(method.predict_inputs)} (avs predict ... --input NAME=PATH)")
     ckpt = method.default_checkpoint
     console.print(f"bundled checkpoint: {ckpt if ckpt else 'none (pass --checkpoint)'}")
+    for name, path in method.configs.items():
+        console.print(f"experiment {name}: {path} (avs train {method.name} --config {name})")
     console.print("default config:")
     console.print(config_to_yaml(build_config(method.config_class)), markup=False, highlight=False)
 
@@ -182,14 +186,15 @@ def train_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
     overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
     data: Path = typer.Option(..., "--data", help="Data-set root in the method's format."),
-    config: Path = typer.Option(None, "--config", help="YAML file of options."),
+    config: str = typer.Option(None, "--config", help="YAML file of options, or an experiment name (avs info)."),
     out: Path = typer.Option(None, "--out", help="Run folder (default runs/<plugin>)."),
     resume: Path = typer.Option(None, "--resume", help="Continue the run in this folder."),
 ) -> None:
     """Train a method; checkpoints, config.yaml and log.jsonl go to the run folder."""
-    from avs.config import build_config
+    from avs.config import build_config, resolve_experiment
 
     method = _method(plugin)
+    config = resolve_experiment(method, config) if config is not None else None
     if resume is not None:
         if out is not None and out.resolve() != resume.resolve():
             raise AvsError("give either --out or --resume (the run folder), not two different folders")
@@ -227,14 +232,22 @@ def predict_cmd(
     checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4)."),
     save_npz: bool = typer.Option(False, "--save-npz", help="Also write the motion as .npz beside the mp4."),
+    inputs: list[str] = typer.Option(None, "--input", "-i",
+                                     help="Extra input NAME=PATH the method takes (see avs info), repeatable."),
 ) -> None:
     """Turn speech into motion and a video with the sound muxed in."""
     from avs.predict import predict_to_video
 
     method = _method(plugin)
     out = out or Path(f"{audio.stem}_{plugin}.mp4")
+    extra = {}
+    for item in inputs or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise AvsError(f"--input {item!r} is not of the form NAME=PATH")
+        extra[name] = path
     result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
-                              overrides=overrides or [], save_npz=save_npz)
+                              overrides=overrides or [], save_npz=save_npz, inputs=extra)
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
                   f"{result.duration:.2f} s)")
     for path in ([result.npz] if result.npz is not None else []) + result.extra:
@@ -306,8 +319,10 @@ def benchmark_cmd(
     split: str = typer.Option("test", "--split", help="Split to compare on: dev or test."),
     checkpoint: list[str] = typer.Option(None, "--checkpoint", help="METHOD=PATH (default: bundled)."),
     metrics: str = typer.Option(None, "--metrics", help="Comma-separated metric names (default: all)."),
+    settings: list[str] = typer.Option(None, "--set", help="METHOD:key=value config override of one method "
+                                       "(e.g. emotalk:eval.rig=rig.npz for LVE/EVE), repeatable."),
 ) -> None:
-    """Compare every method able to read DATA, plus baselines, with one metric suite."""
+    """Compare every method able to read DATA, plus baselines, with its task's metric suite."""
     from avs.benchmark import markdown_table, run_benchmark, write_report
 
     registry = _registry()
@@ -324,7 +339,13 @@ def benchmark_cmd(
     if split not in ("dev", "test"):
         raise AvsError(f"unknown split {split!r} (use dev or test)")
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites)
+    per_method: dict[str, list[str]] = {}
+    for item in settings or []:
+        name, sep, override = item.partition(":")
+        if not sep or not name or "=" not in override:
+            raise AvsError(f"--set {item!r} is not of the form METHOD:key=value")
+        per_method.setdefault(name, []).append(override)
+    report = run_benchmark(chosen, data, split, ckpts, wanted, suites=registry.suites, overrides=per_method)
     title = f"avs benchmark: {data} ({split})"
     files = write_report(report, out, title)
     console.print(markdown_table(report, title), markup=False, highlight=False, soft_wrap=True)

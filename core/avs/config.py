@@ -126,3 +126,56 @@ def config_to_dict(cfg: Any) -> dict:
     from omegaconf import OmegaConf
 
     return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+
+
+def yaml_overrides(path: str | Path) -> list[str]:
+    """A YAML file of options as dotted ``key=value`` overrides (``model.width=64``), in file order.
+
+    Lists and other non-mapping values are written in YAML flow style (``train.lr_milestones=[-3]``).
+
+    Raises:
+        AvsError: a missing file, invalid YAML, or a file that is not a mapping.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise AvsError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise AvsError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise AvsError(f"config file {path} must hold a mapping of options")
+
+    def flat(prefix: str, value: Any) -> list[str]:
+        if isinstance(value, dict) and value:
+            return [item for k, v in value.items() for item in flat(f"{prefix}{k}.", v)]
+        text = yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+        return [f"{prefix[:-1]}={text.removesuffix(chr(10) + '...').strip()}"]
+
+    return flat("", data)
+
+
+def experiment_configs(folder: str | Path) -> dict[str, Path]:
+    """The experiment files of a plugin: ``{stem: path}`` of every ``*.yaml`` in ``folder``, sorted."""
+    folder = Path(folder)
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+
+
+def resolve_experiment(method: Any, value: str | Path) -> Path:
+    """``--config`` as a file: an existing YAML path, or the name of one of ``method.configs``.
+
+    Raises:
+        AvsError: neither a file nor a known experiment name (the known names are listed).
+    """
+    path = Path(value)
+    if path.is_file():
+        return path
+    configs = getattr(method, "configs", {}) or {}
+    if str(value) in configs:
+        return Path(configs[str(value)])
+    if path.suffix.lower() in (".yaml", ".yml") or len(path.parts) > 1:
+        raise AvsError(f"config file not found: {path}")
+    known = ", ".join(configs) or "none"
+    raise AvsError(f"config {str(value)!r} is neither a file nor an experiment of {method.name} (known: {known})")

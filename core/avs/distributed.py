@@ -3,7 +3,7 @@
 Everything here is a no-op (or the identity) in a single process, so callers never need
 to branch on "am I distributed?". Under ``torchrun --nproc_per_node N`` (``WORLD_SIZE`` >
 1 in the environment) :func:`init_distributed` starts a process group: ``gloo`` on CPU,
-``nccl`` on CUDA (DESIGN.md, "Distribution").
+``nccl`` on CUDA (``docs/design.md``, "Training").
 
 Collectives (:func:`reduce_mean`, :func:`reduce_sum`, :func:`gather_arrays`,
 :func:`sync_buffers`, :func:`barrier`) must be called by every rank, in the same order.

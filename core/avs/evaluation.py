@@ -96,7 +96,7 @@ def gather_clips(clips: GestureClips, pred: np.ndarray | None = None) -> tuple[G
     """Under a distributed evaluation, every rank's clips (and prediction) concatenated in rank order.
 
     Fréchet distances, beat scores and PCK must see all clips, not one rank's shard
-    (shared/specs/metrics.md). Outside ``torchrun`` (no process group) nothing changes and torch
+    (README, section Metrics). Outside ``torchrun`` (no process group) nothing changes and torch
     is not imported.
     """
     import os

@@ -120,6 +120,12 @@ class Method:
         object.__setattr__(self, "version", str(version))
         return self
 
+    def with_configs(self, configs: dict[str, Path]) -> Method:
+        """This record with ``configs`` set when it has none (discovery passes the plugin's ``configs/*.yaml``)."""
+        if not self.configs:
+            object.__setattr__(self, "configs", dict(configs))
+        return self
+
     def validate_record(self) -> None:
         """Check the record's own consistency (without importing the implementation).
 

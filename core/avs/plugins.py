@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -139,8 +140,12 @@ def _load(manager: pluggy.PluginManager, registry: Registry, info: PluginInfo) -
             manager.unregister(name=info.name)
         registry.broken.append(BrokenPlugin(info, _one_line(exc)))
         return
+    from avs.config import experiment_configs
+
+    where = getattr(module, "__file__", None)
+    configs = experiment_configs(Path(where).parent / "configs") if where else {}
     for method in found:
-        registry.methods[method.name] = (method.with_version(info.version), info)
+        registry.methods[method.name] = (method.with_version(info.version).with_configs(configs), info)
     for suite in suites:
         registry.suites.setdefault(suite.task, suite)  # the first registered suite of a task wins
 

@@ -62,6 +62,17 @@ def fit_length(motion: Motion, num_frames: int) -> Motion:
     return Motion(motion.kind, fit(motion.data), motion.fps, extras)
 
 
+def fit_audio_length(audio: np.ndarray, num_frames: int, fps: float, sample_rate: int) -> np.ndarray:
+    """``audio`` trimmed (a view) or zero-padded to ``round(num_frames / fps · sample_rate)`` samples, the
+    length :func:`avs.video.write_video` fits the sound track to (so it need not copy it again)."""
+    want = int(round(num_frames / fps * sample_rate))
+    if len(audio) >= want:
+        return audio[:want]
+    out = np.zeros((want, *audio.shape[1:]), dtype=audio.dtype)
+    out[: len(audio)] = audio
+    return out
+
+
 def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path, out: str | Path,
                      overrides: Sequence[str] = (), save_npz: bool = False,
                      inputs: Mapping[str, str | Path] | None = None) -> PredictResult:
@@ -126,6 +137,8 @@ def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_
     duration = len(audio) / method.sample_rate
     num_frames = frames_for_duration(duration, motion.fps)
     motion = fit_length(motion, num_frames)
+    # the sound track at the video's length, the input released: one copy of a long recording while encoding
+    audio = fit_audio_length(audio, num_frames, motion.fps, method.sample_rate)
     renderer = impl.renderer()
     write_video(out, renderer.frames(motion), motion.fps, num_frames, audio=audio,
                 sample_rate=method.sample_rate)
@@ -153,8 +166,10 @@ def evaluate_checkpoint(method: Any, data_root: str | Path, checkpoint: str | Pa
     """Score ``checkpoint`` on one split of a data set in the method's format.
 
     Normalisation statistics come from the checkpoint (the training data's), not from
-    the evaluated data. With ``videos > 0`` the method also renders that many clips
-    (prediction beside ground truth) into ``videos_dir``.
+    the evaluated data. A method without its own ``evaluate`` but with ``predict_clips`` is
+    scored by its task's suite (as in ``avs benchmark``), plus its clips' extras. With
+    ``videos > 0`` the method also renders that many clips (prediction beside ground truth)
+    into ``videos_dir``.
 
     Raises:
         AvsError: a missing/bad data set or checkpoint, an empty split, ``videos`` asked of
@@ -168,16 +183,34 @@ def evaluate_checkpoint(method: Any, data_root: str | Path, checkpoint: str | Pa
     if videos < 0:
         raise AvsError(f"--videos must be 0 or more (got {videos})")
     cls = method.impl_class()
-    cls.require("evaluate")
+    suite = _suite_for(method) if "evaluate" not in cls.capabilities() else None
+    if suite is None:
+        cls.require("evaluate")
     if videos:
         cls.require("render_examples")
     impl = load_impl(method, checkpoint, list(overrides))
     dataset = impl.build_dataset(root, split)
     if len(dataset) == 0:
         raise AvsError(f"the {split} split of {root} is empty")
-    metrics = {k: float(v) for k, v in impl.evaluate(dataset).items()}
+    metrics = {k: float(v) for k, v in (impl.evaluate(dataset) if suite is None else
+                                        _suite_scores(suite, impl.predict_clips(dataset))).items()}
     written: list[Path] = []
     if videos:
         out_dir = Path(videos_dir) if videos_dir is not None else Path(f"{method.name}_{split}_videos")
         written = list(impl.render_examples(dataset, videos, out_dir))
     return EvaluationResult(metrics, written)
+
+
+def _suite_for(method: Any) -> Any:
+    """The task suite of ``method`` if its implementation can give clips, else None."""
+    if "predict_clips" not in method.impl_class().capabilities():
+        return None
+    from avs.plugins import discover
+
+    return discover().suites.get(method.task)
+
+
+def _suite_scores(suite: Any, clips: Any) -> dict[str, float]:
+    scores = dict(suite.score(clips))
+    scores.update({k: float(v) for k, v in (getattr(clips, "extras", None) or {}).items() if k not in scores})
+    return scores

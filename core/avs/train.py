@@ -374,6 +374,7 @@ class Trainer:
         stats = cls.compute_stats(self.cfg, self.data_root)
         torch.manual_seed(int(t.seed))  # the initial weights depend on the seed alone
         self.impl = build_impl(self.method, self.cfg, stats)
+        self.cfg = self.impl.cfg  # the implementation may complete it from the statistics (saved as such)
         self.impl.to(self.device)
         self.optimizers = dict(self.impl.configure_optimizers())
         if "generator" not in self.optimizers:

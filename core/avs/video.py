@@ -12,9 +12,10 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -71,20 +72,9 @@ def write_video(
             In every case neither ``path`` nor any temporary file is left behind.
     """
     import cv2
-    import imageio_ffmpeg
 
     path = Path(path)
-    if path.suffix.lower() not in _CONTAINERS:
-        raise AvsError(f"video path {path} must end in one of {', '.join(_CONTAINERS)}")
-    if not fps > 0:
-        raise AvsError(f"invalid frame rate {fps}: expected fps > 0")
-    if int(num_frames) != num_frames or num_frames < 1:
-        raise AvsError(f"invalid frame count {num_frames}: expected an integer >= 1")
-    num_frames = int(num_frames)
-    if not 0 <= crf <= 51:
-        raise AvsError(f"invalid crf {crf}: expected 0-51")
-    if preset not in _PRESETS:
-        raise AvsError(f"invalid x264 preset {preset!r}: expected one of {', '.join(_PRESETS)}")
+    num_frames = _check_arguments(path, fps, num_frames, crf, preset)
     if audio is not None:
         audio = _fit_audio(audio, sample_rate, num_frames, fps)
 
@@ -112,33 +102,12 @@ def write_video(
 
             audio_path = str(write_wav(Path(scratch) / "audio.wav", audio, int(sample_rate)))
             output_params += ["-c:a", "aac", "-b:a", "128k"]
-        writer = imageio_ffmpeg.write_frames(
-            str(tmp),
-            (int(width), int(height)),
-            pix_fmt_in="yuv420p" if as_yuv else "rgb24",
-            pix_fmt_out="yuv420p",
-            fps=float(fps),
-            quality=None,
-            codec="libx264",
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            output_params=output_params,
-            audio_path=audio_path,
-        )
-        writer.send(None)  # start ffmpeg
+        writer = _start_encoder(tmp, (int(width), int(height)), as_yuv, float(fps), output_params, audio_path)
         # The ffmpeg process, to check its exit status once it is done (write_frames does
         # not); if imageio-ffmpeg ever hides it, the empty-output check below still holds.
         process = getattr(writer.gi_frame, "f_locals", {}).get("p")
         try:
-            writer.send(convert(first))
-            for index in range(1, num_frames):
-                try:
-                    frame = next(iterator)
-                except StopIteration:
-                    raise AvsError(
-                        f"the frame source ran out after {index} of {num_frames} frames"
-                    ) from None
-                writer.send(convert(_check_frame(frame, (height, width), index)))
+            _send_frames(writer, convert, first, iterator, num_frames)
         except OSError as err:  # ffmpeg died: broken pipe
             raise AvsError(f"ffmpeg failed while encoding {path.name}: {_first_line(err)}") from err
         finally:
@@ -147,6 +116,59 @@ def write_video(
         if status or tmp.stat().st_size == 0:
             raise AvsError(f"ffmpeg failed to write {path.name} (exit status {status})")
     return path
+
+
+def _start_encoder(tmp: Path, size: tuple[int, int], as_yuv: bool, fps: float, output_params: list[str],
+                   audio_path: str | None) -> Any:
+    """A started imageio-ffmpeg libx264 writer into ``tmp`` ((width, height); I420 or RGB frames in)."""
+    import imageio_ffmpeg
+
+    writer = imageio_ffmpeg.write_frames(
+        str(tmp),
+        size,
+        pix_fmt_in="yuv420p" if as_yuv else "rgb24",
+        pix_fmt_out="yuv420p",
+        fps=fps,
+        quality=None,
+        codec="libx264",
+        macro_block_size=1,
+        ffmpeg_log_level="error",
+        output_params=output_params,
+        audio_path=audio_path,
+    )
+    writer.send(None)  # start ffmpeg
+    return writer
+
+
+def _check_arguments(path: Path, fps: float, num_frames: int, crf: int, preset: str) -> int:
+    """``num_frames`` as an int after checking :func:`write_video`'s arguments (AvsError if bad)."""
+    if path.suffix.lower() not in _CONTAINERS:
+        raise AvsError(f"video path {path} must end in one of {', '.join(_CONTAINERS)}")
+    if not fps > 0:
+        raise AvsError(f"invalid frame rate {fps}: expected fps > 0")
+    if int(num_frames) != num_frames or num_frames < 1:
+        raise AvsError(f"invalid frame count {num_frames}: expected an integer >= 1")
+    if not 0 <= crf <= 51:
+        raise AvsError(f"invalid crf {crf}: expected 0-51")
+    if preset not in _PRESETS:
+        raise AvsError(f"invalid x264 preset {preset!r}: expected one of {', '.join(_PRESETS)}")
+    return int(num_frames)
+
+
+def _send_frames(writer: Any, convert: Any, first: np.ndarray, rest: Iterator[np.ndarray], num_frames: int) -> None:
+    """Send ``first`` and then frames of ``rest`` until ``num_frames`` went to the encoder.
+
+    Raises:
+        AvsError: ``rest`` runs out early, or a frame is not (H, W, 3) uint8 of ``first``'s size.
+    """
+    size = first.shape[:2]
+    writer.send(convert(first))
+    for index in range(1, num_frames):
+        try:
+            frame = next(rest)
+        except StopIteration:
+            raise AvsError(f"the frame source ran out after {index} of {num_frames} frames") from None
+        writer.send(convert(_check_frame(frame, size, index)))
 
 
 def _check_frame(frame: np.ndarray, size: tuple[int, int] | None, index: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Metrics shared by every method: one implementation each (shared/specs/metrics.md).
+"""Metrics shared by every method: one implementation each (definitions: README, section Metrics).
 
 Numpy/scipy only, no torch, so importing them is cheap. Each function documents its
 definition, unit, direction and the reference it follows.

@@ -103,6 +103,37 @@ def fit_view(
     return ViewTransform(scale, (float(offset[0]), float(offset[1])))
 
 
+
+def _edge_array(edges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """(E, 2) int64 edges; AvsError for a negative index."""
+    edge_array = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2) if len(edges) else np.zeros((0, 2), np.int64)
+    if edge_array.size and edge_array.min() < 0:
+        raise AvsError("skeleton edges must be pairs of non-negative keypoint indices")
+    return edge_array
+
+
+def _per_edge(values: Sequence | None, default: list, count: int, what: str) -> Sequence:
+    """``values`` (or ``default``) after checking there is one per edge."""
+    values = default if values is None else values
+    if len(values) != count:
+        raise AvsError(f"got {len(values)} {what} for {count} skeleton edges")
+    return values
+
+
+def _check_sizes(size: tuple[int, int], line_width: int, joint_radius: int, margin: float,
+                 line_widths: Sequence[int]) -> tuple[int, int]:
+    """``(height, width)`` after checking the frame size, line widths, joint radius and margin."""
+    height, width = (int(s) for s in size)
+    if height <= 0 or width <= 0:
+        raise AvsError(f"frame size must be positive (height, width), got {size}")
+    if line_width < 1 or joint_radius < 0:
+        raise AvsError(f"line_width must be >= 1 and joint_radius >= 0, got {line_width}, {joint_radius}")
+    if not 0 <= margin < 0.5:
+        raise AvsError(f"margin must be in [0, 0.5), got {margin}")
+    if any(int(w) < 1 for w in line_widths):
+        raise AvsError("every line width must be >= 1 pixel")
+    return height, width
+
 class SkeletonRenderer:
     """Draws (T, K, 2) keypoint sequences as stick figures on a plain background.
 
@@ -141,27 +172,11 @@ class SkeletonRenderer:
         joint_color: tuple[int, int, int] = (60, 60, 60),
         line_widths: Sequence[int] | None = None,
     ) -> None:
-        edge_array = np.asarray(list(edges), dtype=np.int64).reshape(-1, 2) if len(edges) else (
-            np.zeros((0, 2), dtype=np.int64))
-        if edge_array.size and edge_array.min() < 0:
-            raise AvsError("skeleton edges must be pairs of non-negative keypoint indices")
-        if colors is None:
-            colors = [DEFAULT_PALETTE[i % len(DEFAULT_PALETTE)] for i in range(len(edge_array))]
-        if len(colors) != len(edge_array):
-            raise AvsError(f"got {len(colors)} colours for {len(edge_array)} skeleton edges")
-        height, width = (int(s) for s in size)
-        if height <= 0 or width <= 0:
-            raise AvsError(f"frame size must be positive (height, width), got {size}")
-        if line_width < 1 or joint_radius < 0:
-            raise AvsError(f"line_width must be >= 1 and joint_radius >= 0, got {line_width}, {joint_radius}")
-        if not 0 <= margin < 0.5:
-            raise AvsError(f"margin must be in [0, 0.5), got {margin}")
-        if line_widths is None:
-            line_widths = [line_width] * len(edge_array)
-        if len(line_widths) != len(edge_array):
-            raise AvsError(f"got {len(line_widths)} line widths for {len(edge_array)} skeleton edges")
-        if any(int(w) < 1 for w in line_widths):
-            raise AvsError("every line width must be >= 1 pixel")
+        edge_array = _edge_array(edges)
+        colors = _per_edge(colors, [DEFAULT_PALETTE[i % len(DEFAULT_PALETTE)] for i in range(len(edge_array))],
+                           len(edge_array), "colours")
+        line_widths = _per_edge(line_widths, [line_width] * len(edge_array), len(edge_array), "line widths")
+        height, width = _check_sizes(size, line_width, joint_radius, margin, line_widths)
         self.edges = edge_array
         self.colors = [tuple(int(c) for c in color) for color in colors]
         self.size = (height, width)

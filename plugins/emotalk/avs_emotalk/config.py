@@ -11,8 +11,9 @@ level=1 person=3``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from avs.config import TrainConfig
+from avs.api import TrainConfig
 
 
 @dataclass
@@ -186,16 +187,14 @@ class EmoTalkConfig:
     train: TrainConfig = field(default_factory=_reference_train)
 
 
-SMALL_PRESET: list[str] = [
-    "model.encoder=small",
-    "model.content_dim=128",
-    "model.emotion_dim=64",
-    "model.freeze_feature_encoder=false",
-]
-"""Overrides for the CPU-sized network of the bundled checkpoint.
+CONFIGS = Path(__file__).parent / "configs"
+"""The experiment files (``paper``, ``small``, ``default-checkpoint``...): ``avs train emotalk --config NAME``."""
 
-Small wav2vec2 encoders (hidden 128, 2 layers, 32-channel CNN), trained from scratch (so their CNNs are
-not frozen), and a decoder of 128 + 64 + 32 + 32 = 256 channels: about 1.5 M parameters instead of 640 M.
-Use as ``avs train emotalk model.encoder=small model.content_dim=128 model.emotion_dim=64
-model.freeze_feature_encoder=false``.
-"""
+
+def __getattr__(attr: str) -> list[str]:
+    if attr == "SMALL_PRESET":  # the overrides of configs/small.yaml (read on first use)
+        from avs.api import yaml_overrides
+
+        return yaml_overrides(CONFIGS / "small.yaml")
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+

@@ -1,6 +1,6 @@
 """3D-ETF-style data on disk: wav + (T, 52) blendshape .npy at 30 fps, RAVDESS names, pairs, batches.
 
-Layout (/work/shared/specs/emotalk.md, "Data: 3D-ETF"; the public archive's exact layout is not
+Layout (3D-ETF as described by Peng et al. 2023 and EmoTalk_release; the public archive's exact layout is not
 documented, so both common forms are read):
 
 - every ``*.wav`` under a split folder, searched recursively, with its blendshapes either beside it
@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.audio import load_audio
-from avs.errors import AvsError
+from avs.api import AvsError, load_audio
 from avs_emotalk.arkit import NUM_BLENDSHAPES, NUM_LEVELS, NUM_PERSONS
 
 SAMPLE_RATE = 16000

@@ -22,9 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
-from avs.io import atomic_path
-from avs.motion import Motion
+from avs.api import AvsError, Motion, atomic_path
 from avs_emotalk.arkit import ARKIT_NAMES, EMOTIONS, INDEX, LIVE_LINK_ORDER, NUM_BLENDSHAPES
 
 PLOT_CHANNELS = ("jawOpen", "mouthSmileLeft", "mouthSmileRight", "mouthFunnel", "eyeBlinkLeft", "eyeBlinkRight",

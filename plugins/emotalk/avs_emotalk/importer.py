@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 DROPPED_SUFFIXES = (".lm_head.weight", ".lm_head.bias")
 WEIGHT_NORM_RENAMES = {
@@ -127,7 +127,7 @@ def import_weights(reference: Path, cfg: Any, data_root: Path | None) -> tuple[d
         mapped.setdefault(key, model.state_dict()[key].clone())
     stats: dict[str, np.ndarray] = {}
     if data_root is not None:
-        from avs.checkpoint import load_state_strict
+        from avs.api import load_state_strict
         from avs_emotalk.data import EmoTalkDataset, compute_stats
 
         stats = compute_stats(cfg, data_root)

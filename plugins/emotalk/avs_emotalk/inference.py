@@ -20,9 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.errors import AvsError
-from avs.motion import Motion
-from avs.windowing import windowed_inference
+from avs.api import AvsError, Motion, windowed_inference
 from avs_emotalk.arkit import EMOTIONS, EYE_BLINK, EYES_BROWS, MOUTH_JAW, NUM_BLENDSHAPES, NUM_PERSONS
 from avs_emotalk.data import output_offset
 from avs_emotalk.model import FPS, SAMPLE_RATE, frame_count
@@ -217,7 +215,7 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
     emotion, level, person = resolve_controls(cfg)
     ref = None
     if str(cfg.infer.emotion_audio or ""):
-        from avs.audio import load_audio
+        from avs.api import load_audio
 
         ref = load_audio(Path(str(cfg.infer.emotion_audio)), SAMPLE_RATE, min_duration=1.0 / FPS,
                          min_duration_name="one frame")
@@ -238,7 +236,7 @@ def coefficient_metrics(pred: np.ndarray, gt: np.ndarray) -> dict[str, float]:
         ``coef_velocity_mae`` (mean absolute error of frame differences; NaN for a single frame), all in
         weight units.
     """
-    from avs.metrics import region_error, velocity_error
+    from avs.api import region_error, velocity_error
 
     return {
         "coef_mae_mouth_jaw": region_error(pred, gt, MOUTH_JAW),
@@ -287,7 +285,7 @@ def load_rig(path: str | Path) -> dict[str, np.ndarray]:
 def mesh_metrics(pred: np.ndarray, gt: np.ndarray, rig: dict[str, np.ndarray]) -> dict[str, float]:
     """LVE and EVE of (T, 52) weights through a rig (``avs.metrics.lve``/``eve``, CodeTalker form:
     per frame the max over the region's vertices of the squared L2 error, mean over frames)."""
-    from avs.metrics import blendshape_vertices, eve, lve
+    from avs.api import blendshape_vertices, eve, lve
 
     pv = blendshape_vertices(pred, rig["neutral"], rig["deltas"])
     gv = blendshape_vertices(gt, rig["neutral"], rig["deltas"])

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_emotalk.arkit import EMOTIONS, NUM_BLENDSHAPES, NUM_LEVELS, NUM_PERSONS
 
 SAMPLE_RATE = 16000

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_emotalk.arkit import EMOTIONS
 
 _INPUTS = ("audio", "audio_lengths", "content_index", "emotion_index", "num_frames", "level", "person")

@@ -29,8 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from avs.errors import AvsError
-from avs.motion import Motion
+from avs.api import AvsError, Motion
 from avs_emotalk.arkit import EMOTIONS, INDEX, NUM_BLENDSHAPES
 
 BACKGROUND = (232, 236, 241)
@@ -346,10 +345,7 @@ def render_examples(G: Any, dataset: Any, cfg: Any, stats: Any, n: int, out_dir:
     """
     from pathlib import Path
 
-    from avs.motion import frames_for_duration
-    from avs.predict import fit_length
-    from avs.render import side_by_side
-    from avs.video import write_video
+    from avs.api import fit_length, frames_for_duration, side_by_side, write_video
     from avs_emotalk.data import output_offset
     from avs_emotalk.inference import postprocess, predict_raw
 

@@ -38,9 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.audio import write_wav
-from avs.errors import AvsError
-from avs.synth import default_speech_sources, load_speech_sources, staged_directory
+from avs.api import AvsError, default_speech_sources, load_speech_sources, staged_directory, write_wav
 from avs_emotalk.arkit import EMOTIONS, INDEX, NUM_BLENDSHAPES
 
 """The repository's ``examples/`` folder (this file is ``plugins/emotalk/avs_emotalk/synth.py``)."""

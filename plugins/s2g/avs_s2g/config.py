@@ -7,8 +7,9 @@ Defaults are the paper's sizes (speech2gesture ``audio_to_multiple_pose_gan/stat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from avs.config import TrainConfig
+from avs.api import TrainConfig
 
 
 @dataclass
@@ -103,10 +104,14 @@ class S2GConfig:
     train: TrainConfig = field(default_factory=_paper_train)
 
 
-SMALL_PRESET: list[str] = ["model.width=64", "model.d_width=16"]
-"""Overrides for the narrow network of the bundled default checkpoint.
+CONFIGS = Path(__file__).parent / "configs"
+"""The experiment files (``paper``, ``small``, ``default-checkpoint``...): ``avs train s2g --config NAME``."""
 
-A quarter of the paper's channels everywhere (encoder 16/32/64/64, U-Net and decoder 64,
-discriminator 16/32/64): about 1/16 of the parameters, fast enough to train on a CPU on the
-synthetic data set (``avs data synth s2g``). Use as ``avs train s2g model.width=64 model.d_width=16``.
-"""
+
+def __getattr__(attr: str) -> list[str]:
+    if attr == "SMALL_PRESET":  # the overrides of configs/small.yaml (read on first use)
+        from avs.api import yaml_overrides
+
+        return yaml_overrides(CONFIGS / "small.yaml")
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+

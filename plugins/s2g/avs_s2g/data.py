@@ -22,9 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.audio import log_mel
-from avs.errors import AvsError
-from avs.io import npz_array, read_window_npz
+from avs.api import AvsError, log_mel, npz_array, read_window_npz
 from avs_s2g.skeleton import NUM_KEYPOINTS, POSE_DIM
 
 SAMPLE_RATE = 16000

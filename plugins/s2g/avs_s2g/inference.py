@@ -17,12 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.audio import log_mel
-from avs.errors import AvsError
-from avs.evaluation import GestureClips, gesture_metrics
-from avs.metrics import l1 as l1_metric
-from avs.motion import Motion
-from avs.windowing import windowed_inference
+from avs.api import AvsError, GestureClips, Motion, gesture_metrics, log_mel, windowed_inference
+from avs.api import l1 as l1_metric
 from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise
 from avs_s2g.model import FRAME_MULTIPLE
 from avs_s2g.skeleton import NON_NECK, NON_NECK_FLAT, flat_to_keypoints

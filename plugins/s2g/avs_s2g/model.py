@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_s2g.skeleton import NON_NECK_FLAT, POSE_DIM
 
 NORMS = ("batch", "instance", "group")

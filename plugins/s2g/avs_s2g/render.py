@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.render import SkeletonRenderer
+from avs.api import SkeletonRenderer
 from avs_s2g.skeleton import EDGE_COLORS, EDGES
 
 
@@ -34,8 +34,7 @@ def render_examples(G: Any, dataset: Any, cfg: Any, stats: Any, n: int, out_dir:
     Raises:
         AvsError: an empty split (from :func:`avs_s2g.inference.predict_clips`).
     """
-    from avs.render import side_by_side
-    from avs.video import write_video
+    from avs.api import side_by_side, write_video
     from avs_s2g.inference import predict_clips
 
     clips = predict_clips(G, dataset, cfg, stats)

@@ -25,8 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
-from avs.synth import SpeechAugmentation, load_speech_sources, random_augmentation, staged_directory
+from avs.api import AvsError, SpeechAugmentation, load_speech_sources, random_augmentation, staged_directory
 from avs_s2g.data import FPS, SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SAMPLES
 from avs_s2g.skeleton import NUM_KEYPOINTS, keypoints_to_flat, left_finger, right_finger
 

@@ -9,10 +9,10 @@ resolved by :func:`resolve_norm` and :func:`resolve_hierarchical`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from avs.config import TrainConfig
-from avs.errors import AvsError
+from avs.api import AvsError, TrainConfig
 
 VARIANTS = ("sdt-bp", "sdt-vae", "s2g", "pose-vae")
 """``sdt-bp``: learnable per-clip templates (back-propagation); ``sdt-vae``: templates fixed to a
@@ -167,10 +167,17 @@ class SDTConfig:
     train: TrainConfig = field(default_factory=_paper_train)
 
 
-SMALL_PRESET: list[str] = ["model.width=64", "model.d_width=64"]
-"""Overrides for the narrow networks of the bundled checkpoints: a quarter of the paper's channels
-(encoder 16/32/64/64, U-Net and decoder 64; pose VAE 64): about 1/16 of the parameters, fast enough
-to train on a CPU on ``avs data synth sdt``. Use as ``avs train sdt model.width=64 model.d_width=64``."""
+CONFIGS = Path(__file__).parent / "configs"
+"""The experiment files (``paper``, ``small``, ``default-checkpoint``...): ``avs train sdt --config NAME``."""
+
+
+def __getattr__(attr: str) -> list[str]:
+    if attr == "SMALL_PRESET":  # the overrides of configs/small.yaml (read on first use)
+        from avs.api import yaml_overrides
+
+        return yaml_overrides(CONFIGS / "small.yaml")
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
+
 
 
 def check_variant(cfg: Any) -> str:

@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
-from avs.io import npz_array, read_window_npz
+from avs.api import AvsError, npz_array, read_window_npz
 from avs_sdt.config import check_variant, resolve_hierarchical
 from avs_sdt.keypoints import (
     KEPT_137,
@@ -377,7 +376,6 @@ def compute_stats(cfg: Any, data_root: str | Path) -> dict[str, np.ndarray]:
     if wanted and wanted != n and variant == "sdt-bp":
         raise AvsError(f"model.num_templates is {wanted} but the training split of {root} has {n} clips "
                        "(one template per training clip)")
-    cfg.model.num_templates = n
     if variant == "sdt-vae":
         from avs_sdt.evaluation import encode_training_templates
 

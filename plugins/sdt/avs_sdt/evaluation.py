@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 BUNDLED = "bundled"
 """``pose_vae_checkpoint=bundled``: the pose VAE shipped with the plugin."""
@@ -80,8 +80,7 @@ def load_pose_vae(path: str | Path) -> PoseVAEBundle:
     Raises:
         AvsError: not an avs checkpoint, made for another method, or not a pose VAE.
     """
-    from avs.checkpoint import load_checkpoint, load_state_strict
-    from avs.config import build_config
+    from avs.api import build_config, load_checkpoint, load_state_strict
     from avs_sdt.config import SDTConfig
     from avs_sdt.data import check_stats
     from avs_sdt.model import build_generator
@@ -197,7 +196,7 @@ def ftd(bundle: PoseVAEBundle | None, pred: np.ndarray, gt: np.ndarray, speakers
     Raises:
         AvsError: no pose VAE, fewer than 2 clips, or :func:`vae_encode`'s errors.
     """
-    from avs.metrics import frechet_distance
+    from avs.api import frechet_distance
 
     if bundle is None:
         raise AvsError("FTD needs a trained pose VAE: pass pose_vae_checkpoint=PATH (train one with "
@@ -241,7 +240,7 @@ def plot_templates_pca(codes: np.ndarray, clip_speaker: np.ndarray, speakers: li
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from avs.io import atomic_path
+    from avs.api import atomic_path
 
     proj = pca_2d(codes)
     fig = Figure(figsize=(5.5, 4.5), dpi=120)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.errors import AvsError
+from avs.api import AvsError
 
 DROPPED_PREFIXES = ("netG.code_mapper.", "mel_transfm.", "pose_encoder.", "netD_pose.")
 

@@ -26,9 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.errors import AvsError
-from avs.motion import Motion
-from avs.windowing import window_starts, windowed_inference
+from avs.api import AvsError, Motion, window_starts, windowed_inference
 from avs_sdt.config import TEMPLATE_MODES, TEMPLATE_VARIANTS, check_variant, resolve_hierarchical
 from avs_sdt.data import (
     FPS,
@@ -306,8 +304,7 @@ def ground_truth_pixels(dataset: Any, cfg: Any) -> np.ndarray:
 
 
 def _score(pred: np.ndarray, gt: np.ndarray, dataset: Any, cfg: Any, bundle: Any) -> dict[str, float]:
-    from avs.evaluation import GestureClips, gesture_metrics
-    from avs.metrics import l2_px
+    from avs.api import GestureClips, gesture_metrics, l2_px
     from avs_sdt.evaluation import ftd
 
     pred_px = decode(pred, dataset.stats, dataset.speaker_ids, cfg)
@@ -392,7 +389,7 @@ def predict_clips(G: Any, dataset: Any, cfg: Any, stats: dict[str, np.ndarray]) 
     training mean of the first speaker; lips are keypoints 71/75; FTD features come from the pose
     VAE when ``pose_vae_checkpoint`` is set.
     """
-    from avs.evaluation import GestureClips
+    from avs.api import GestureClips
 
     stats = check_stats(stats)
     bundle = None

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_sdt.config import check_variant, resolve_norm
 from avs_sdt.keypoints import POSE_DIM
 

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from avs.errors import AvsError
+from avs.api import AvsError
 from avs_sdt.config import check_variant, resolve_hierarchical
 from avs_sdt.keypoints import denormalise
 from avs_sdt.model import pose_to_motion, unwrap

@@ -16,8 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from avs.errors import AvsError
-from avs.render import SkeletonRenderer, fit_view
+from avs.api import AvsError, SkeletonRenderer, fit_view
 from avs_sdt.keypoints import skeleton_137
 
 LABEL_COLOR = (90, 90, 90)
@@ -70,7 +69,7 @@ def render_examples(G: Any, dataset: Any, cfg: Any, stats: Any, n: int, out_dir:
     Returns:
         the paths written.
     """
-    from avs.video import write_video
+    from avs.api import write_video
     from avs_sdt.data import FPS, SAMPLE_RATE
     from avs_sdt.inference import iter_clip_predictions
 

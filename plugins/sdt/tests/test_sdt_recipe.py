@@ -8,6 +8,7 @@ import torch
 
 from avs.errors import AvsError
 from avs_sdt.data import SDTDataset, compute_stats
+from avs_sdt.method import with_template_count
 from avs_sdt.model import build_discriminator, build_generator
 from avs_sdt.recipe import discriminator_loss, generator_loss, template_kl, vae_kl, validate
 
@@ -19,6 +20,7 @@ def _batch(dataset: SDTDataset, indices: list[int]) -> dict[str, torch.Tensor]:
 def _setup(root, cfg_factory, variant: str, *extra: str):
     cfg = cfg_factory(f"variant={variant}", *extra)
     stats = compute_stats(cfg, root)
+    cfg = with_template_count(cfg, stats)  # SDT-BP's table: one row per training clip
     torch.manual_seed(0)
     return cfg, stats, SDTDataset(root, "train", stats, cfg), build_generator(cfg), build_discriminator(cfg)
 
