@@ -107,7 +107,7 @@ def synthesize_person(root: Path, seed: int = 0, seconds: float = 6.0, size: tup
     """
     import soundfile
 
-    from avs.synth import load_speech_sources
+    from avs.api import load_speech_sources
 
     root = Path(root)
     if root.exists() and any(root.iterdir()):
