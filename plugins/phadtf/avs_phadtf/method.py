@@ -288,7 +288,7 @@ class PhadtfMethod(MethodImpl):
 
     def predict_clips(self, dataset: Any) -> Any:
         """The held-out clip as ``avs.face``'s ``FaceImageClips`` (real vs generated frames, with the speech)."""
-        from avs.face.evaluation import FaceImageClips
+        from avs.face import FaceImageClips
 
         c = self._clip_frames(dataset)
         return FaceImageClips(real=[c["real"]], fake=[c["fake"]], fps=25.0, audio=[c["audio"]], names=[c["name"]])
@@ -304,7 +304,7 @@ class PhadtfMethod(MethodImpl):
         """:meth:`evaluate`'s metrics of frames already made by :meth:`_clip_frames`."""
         import torch
 
-        from avs.face.evaluation import FaceImageClips, face_image_baselines, face_image_metrics
+        from avs.face import FaceImageClips, face_image_baselines, face_image_metrics
 
         clips = FaceImageClips(real=[c["real"]], fake=[c["fake"]], fps=25.0, audio=[c["audio"]], names=[c["name"]])
         out = face_image_metrics(clips)

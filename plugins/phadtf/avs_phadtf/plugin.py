@@ -12,7 +12,6 @@ PAPER = (
     "Head Pose. arXiv 2002.10137, 2020. Reference code: https://github.com/yiranran/Audio-driven-TalkingFace-HeadPose"
 )
 CHECKPOINTS = Path(__file__).parent / "checkpoints"
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 _FACE = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False, "hs": True,
          "lip_sync_corr": True, "face_found": True}

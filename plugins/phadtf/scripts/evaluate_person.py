@@ -55,7 +55,7 @@ def main() -> None:
     cv2.imwrite(str(out_png), sheet[..., ::-1])
     print(f"contact sheet {out_png} ({t1 - t0:.0f} s to generate)", flush=True)
 
-    from avs.face.evaluation import FaceImageClips, face_image_baselines, face_image_metrics
+    from avs.face import FaceImageClips, face_image_baselines, face_image_metrics
 
     def score(fake: np.ndarray) -> dict:
         return face_image_metrics(FaceImageClips(real=[c["real"]], fake=[fake], fps=25.0, audio=[c["audio"]]))

@@ -13,7 +13,7 @@ NAME=$(basename "${VIDEO%.*}")
 mkdir -p "$OUT"
 [ -d "$OUT/faces/$NAME" ] || /usr/bin/time -f "prepare: %e s, %M KiB" $BIN/avs data prepare face "$VIDEO" "$OUT/faces"
 /usr/bin/time -f "fine-tune: %e s, %M KiB" $BIN/avs train phadtf --data "$OUT/faces/$NAME" \
-    --config plugins/phadtf/configs/finetune_small.yaml --out "$OUT/run" "$@"
+    --config finetune_small --out "$OUT/run" "$@"
 /usr/bin/time -f "predict: %e s, %M KiB" $BIN/avs predict phadtf "$SPEECH" --checkpoint "$OUT/run/last.safetensors" \
     --out "$OUT/talk.mp4" --save-npz
 /usr/bin/time -f "evaluate: %e s, %M KiB" $BIN/python plugins/phadtf/scripts/evaluate_person.py \

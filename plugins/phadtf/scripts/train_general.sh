@@ -10,7 +10,7 @@ EPOCHS=${2:-3}
 BIN=.venv/bin
 WORK=${WORK:-runs/phadtf_general_small}
 rm -rf "$WORK"
-$BIN/avs train phadtf --data "$DATA" --config plugins/phadtf/configs/general_small.yaml --out "$WORK" \
+$BIN/avs train phadtf --data "$DATA" --config general_small --out "$WORK" \
     train.epochs="$EPOCHS"
 $BIN/python scripts/export_checkpoint.py phadtf "$WORK/last.safetensors" \
     plugins/phadtf/avs_phadtf/checkpoints/general_small.safetensors

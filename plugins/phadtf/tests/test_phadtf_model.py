@@ -83,10 +83,10 @@ def test_memory_hinge_loss_trains_the_query(small_cfg) -> None:
     for i in range(8):
         mem.update(keys[i:i + 1], idents[i:i + 1], torch.tensor([float(i)]))
     opt = torch.optim.Adam(mem.parameters(), lr=1e-2)
-    first = float(mem.hinge_loss(mem(feats), idents))
+    first = float(mem.hinge_loss(mem(feats), idents).detach())
     for _ in range(30):
         loss = mem.hinge_loss(mem(feats), idents)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(mem.hinge_loss(mem(feats), idents)) < first
+    assert float(mem.hinge_loss(mem(feats), idents).detach()) < first
