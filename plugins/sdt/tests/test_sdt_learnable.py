@@ -12,7 +12,7 @@ from avs_sdt.inference import evaluate, mean_pose_baseline
 from avs_sdt.model import build_generator
 from avs_sdt.recipe import generator_loss
 
-STEPS = 200
+STEPS = 250
 BATCH = 8
 LR = 2e-3
 
