@@ -94,7 +94,11 @@ def main() -> None:
             out = Path(tmp) / f"{precision}.npy"
             run = subprocess.run([sys.executable, __file__, "--child", precision, "--seconds", str(args.seconds),
                                   "--threads", str(args.threads), "--out", str(out)],
-                                 capture_output=True, text=True, check=True)
+                                 capture_output=True, text=True)
+            if run.returncode:
+                print(json.dumps({"bench": "emotalk-large", "precision": precision,
+                                  "failed": run.stderr.strip().splitlines()[-1:]}), flush=True)
+                continue
             print(run.stdout.strip().splitlines()[-1], flush=True)
             outputs[precision] = np.load(out)
         if "fp32" in outputs and "bf16" in outputs:

@@ -209,7 +209,7 @@ def audio_to_pose(audio: np.ndarray, style: Style, posture: tuple[float, float],
       palm by 5 + 15·P degrees, the other turns its palm by 5 + 15·F.
     - Head: the nose tip sits 0.95 face widths above the neck; the head rotates about the neck by
       ``nod``·P + ``tilt``·F degrees. Face: the 70-point template scaled to ``face`` px; the lips
-      part by (0.015 + 0.2·L)·face px (the lower lip and jaw drop), so face #62/#66 follow loudness.
+      part by (0.015 + 0.3·L)·face px (the lower lip and jaw drop), so face #62/#66 follow loudness.
     - The legs stand still below the hips with confidence 0.4; the feet are undetected (0, 0, conf 0).
     - Confidences: body 0.85, face 0.75, hands 0.6 (± 0.05); noise σ: body 0.5 px, face 0.15 px,
       hands 0.4 px; 0.4 % of hand points get confidence 0.05 and an 8 px jitter (treated as missing
@@ -252,7 +252,7 @@ def audio_to_pose(audio: np.ndarray, style: Style, posture: tuple[float, float],
     kp[:, 95:116] = body.left_hand
     kp[:, 116:137] = body.right_hand
     # head: face template, lips parted by loudness, rotated about the neck
-    opening = (0.015 + 0.2 * loud)[:, None]
+    opening = (0.015 + 0.3 * loud)[:, None]
     face = np.broadcast_to(_FACE, (t, 70, 2)).copy()
     face[:, _LOWER_LIP_POINTS, 1] += opening
     face[:, 0:17, 1] += 0.5 * opening * _JAW_WEIGHTS
