@@ -228,3 +228,14 @@ def test_import_bad_input(workdir: Path, args: list[str], message: str):
     (workdir / "ref.pth").write_bytes(b"this is not a checkpoint" * 20)
     before = _files(workdir)
     assert_clean_failure(run_cli("import", *args, cwd=workdir), message, workdir, before)
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--face", "speech.wav", "s2g takes no input 'face'"),
+    ("--target", "nowhere", "s2g takes no input 'target'"),
+])
+def test_predict_named_inputs_are_checked_before_work(workdir: Path, option: str, value: str, message: str):
+    """--face/--landmarks/--drive/--target map to the method's predict_inputs; one it lacks is a clean error."""
+    before = _files(workdir)
+    result = run_cli("predict", "s2g", "speech.wav", option, value, "--out", "talk.mp4", cwd=workdir)
+    assert_clean_failure(result, message, workdir, before)

@@ -253,13 +253,19 @@ def predict_cmd(
     save_npz: bool = typer.Option(False, "--save-npz", help="Also write the motion as .npz beside the mp4."),
     inputs: list[str] = typer.Option(None, "--input", "-i",
                                      help="Extra input NAME=PATH the method takes (see avs info), repeatable."),
+    face: Path = typer.Option(None, "--face", help="Face photo to animate (face-image methods, e.g. rdgan)."),
+    landmarks: Path = typer.Option(None, "--landmarks",
+                                   help="Landmark sequence .npz, (T, 68, 2) pixels at the method's fps."),
+    drive: Path = typer.Option(None, "--drive", help="Driving talking-face video (expression transfer)."),
+    target: Path = typer.Option(None, "--target", help="Prepared person folder (avs data prepare face)."),
 ) -> None:
     """Turn speech into motion and a video with the sound muxed in."""
     from avs.predict import predict_to_video
 
     method = _method(plugin)
     out = check_output_path(out or Path(f"{audio.stem}_{plugin}.mp4"))
-    extra = {}
+    named = {"face": face, "landmarks": landmarks, "drive": drive, "target": target}
+    extra = {name: str(path) for name, path in named.items() if path is not None}
     for item in inputs or []:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
