@@ -51,7 +51,7 @@ def test_one_dual_training_epoch_lowers_the_losses(method, synth_root: Path, tmp
     from avs.train import Trainer
     from avs_rdgan import losses
 
-    cfg = build_config(method.config_class, overrides=[*TINY, "train.epochs=1", "train.iterations_per_epoch=12",
+    cfg = build_config(method.config_class, overrides=[*TINY, "train.epochs=1", "train.iterations_per_epoch=8",
                                                        "optim.lr=2e-3", "optim.lr_a2l=3e-3"])
     impl_class = method.impl_class()
     stats = impl_class.compute_stats(cfg, synth_root)
@@ -107,7 +107,10 @@ def test_predict_astronaut_with_bundled_weights(method, astronaut_png: Path, spe
     assert info.num_frames == result.num_frames and info.fps == pytest.approx(25.0)
     frames = result.motion.data
     assert frames.shape[1:] == (128, 128, 3) and np.isfinite(frames.astype(float)).all()
-    assert frames.std(axis=0).mean() > 0.5  # the face moves with the speech
+    assert frames.std(axis=0).mean() > 0.05  # recursive frames change over time
+    lm = result.motion.extras["landmarks"]
+    gap = lm[:, 66, 1] - lm[:, 62, 1]
+    assert gap.max() - gap.min() > 0.5  # the speech moves the target mouth (crop pixels)
 
 
 @pytest.fixture(scope="module")
