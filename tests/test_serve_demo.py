@@ -284,6 +284,8 @@ def test_browser_face_photo_input(server: Server, browser, clips: dict[str, Path
     page.goto(server.url)
     page.wait_for_selector("#run-gesture-2d")
     page.get_by_role("tab", name="Face video").click()
+    page.locator("#method-face-image input").click()  # rdgan and phadtf are listed there too
+    page.get_by_role("option", name="photo-talk", exact=True).click()
     photo = page.locator("#input-photo-talk-face")
     photo.wait_for()
     assert "face (required by photo-talk)" in photo.inner_text()

@@ -13,7 +13,7 @@ from avs_sdt.method import with_template_count
 from avs_sdt.model import build_generator
 from avs_sdt.recipe import generator_loss
 
-STEPS = 250
+STEPS = 400
 BATCH = 8
 LR = 2e-3
 
