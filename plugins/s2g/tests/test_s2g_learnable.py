@@ -12,7 +12,7 @@ from avs_s2g.inference import evaluate, mean_pose_baseline, predict
 from avs_s2g.model import build_generator
 from avs_s2g.recipe import generator_loss
 
-STEPS = 200
+STEPS = 350
 BATCH = 8
 LR = 2e-3
 
