@@ -31,8 +31,7 @@ Groups:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from avs._exports import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # registration
@@ -117,14 +116,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'avs.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return list(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

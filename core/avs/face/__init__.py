@@ -16,8 +16,7 @@ Public API (see ``docs/face.md``)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from avs._exports import lazy_exports
 
 _EXPORTS = {
     "FaceData": "avs.face.data",
@@ -51,12 +50,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'avs.face' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
