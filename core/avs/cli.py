@@ -263,7 +263,7 @@ def _split_predict_args(args: list[str]) -> tuple[list[str], list[str]]:
 def predict_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
     args: list[str] = typer.Argument(
-        ..., metavar="AUDIO... [KEY=VALUE...]",
+        ..., metavar="INPUTS",
         help="Speech files (wav, flac, ogg, mp3, ...; any rate), folders (their audio files, sorted) or quoted "
              "glob patterns ('talks/*.wav', expanded by avs), then config overrides as key=value (e.g. "
              "render.width=640)."),
@@ -282,8 +282,9 @@ def predict_cmd(
 ) -> None:
     """Turn speech into motion and a video with the sound muxed in.
 
-    Several files (or a folder, or a quoted glob pattern) run in one process with the model loaded once;
-    a bad file prints one error line and the others go on (exit status 2 at the end if any failed).
+    Several files, folders or quoted glob patterns run in one process, the model loaded once.
+
+    A bad file gets one error line and the others go on; the exit status is 2 at the end if any failed.
     """
     from avs.predict_many import is_collection
 
