@@ -22,6 +22,7 @@ from rich.table import Table
 from avs import __version__
 from avs.errors import AvsError
 from avs.io import check_output_path
+from avs.predict_many import AUDIO_SUFFIXES, is_collection, path_exists
 
 app = typer.Typer(
     name="avs",
@@ -249,8 +250,6 @@ _OVERRIDE_RE = re.compile(r"^[A-Za-z_][\w.\-]*=")
 
 def _split_predict_args(args: list[str]) -> tuple[list[str], list[str]]:
     """(audio sources, key=value overrides): an argument of the form ``key=value`` that names no file is an override."""
-    from avs.predict_many import path_exists
-
     sources, overrides = [], []
     for arg in args:
         (overrides if _OVERRIDE_RE.match(arg) and not path_exists(arg) else sources).append(arg)
@@ -264,9 +263,9 @@ def predict_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
     args: list[str] = typer.Argument(
         ..., metavar="INPUTS",
-        help="Speech files (wav, flac, ogg, mp3, ...; any rate), folders (their audio files, sorted) or quoted "
-             "glob patterns ('talks/*.wav', expanded by avs), then config overrides as key=value (e.g. "
-             "render.width=640)."),
+        help="Speech files (wav, flac, ogg, mp3, ...; any rate), folders (their files ending in "
+             f"{' '.join(AUDIO_SUFFIXES)}, sorted) or quoted glob patterns ('talks/*.wav', expanded by avs), "
+             "then config overrides as key=value (e.g. render.width=640)."),
     checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4); with several "
                              "audio files a folder (created if missing) that gets <stem>.mp4 for each."),
@@ -286,8 +285,6 @@ def predict_cmd(
 
     A bad file gets one error line and the others go on; the exit status is 2 at the end if any failed.
     """
-    from avs.predict_many import is_collection
-
     sources, overrides = _split_predict_args(args)
     method = _method(plugin)
     if len(sources) > 1 or is_collection(sources[0]):
