@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_startup.py", "bench_predict.py", "bench_train.py", "bench_face_prepare.py"]
+SCRIPTS = ["bench_startup.py", "bench_predict.py", "bench_many_files.py", "bench_train.py", "bench_face_prepare.py"]
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from rich.table import Table
 from avs import __version__
 from avs.errors import AvsError
 from avs.io import check_output_path
+from avs.predict_many import AUDIO_SUFFIXES, is_collection, path_exists
 
 app = typer.Typer(
     name="avs",
@@ -243,13 +245,30 @@ def _checkpoint_for(method: Any, checkpoint: Path | None) -> Path:
     return Path(method.default_checkpoint)
 
 
+_OVERRIDE_RE = re.compile(r"^[A-Za-z_][\w.\-]*=")
+
+
+def _split_predict_args(args: list[str]) -> tuple[list[str], list[str]]:
+    """(audio sources, key=value overrides): an argument of the form ``key=value`` that names no file is an override."""
+    sources, overrides = [], []
+    for arg in args:
+        (overrides if _OVERRIDE_RE.match(arg) and not path_exists(arg) else sources).append(arg)
+    if not sources:
+        raise AvsError("give at least one audio file, folder or quoted glob pattern")
+    return sources, overrides
+
+
 @app.command("predict")
 def predict_cmd(
     plugin: str = typer.Argument(..., help="Method name."),
-    audio: Path = typer.Argument(..., help="Speech file (wav, flac, ogg, mp3, ...; any rate)."),
-    overrides: list[str] = typer.Argument(None, help=OVERRIDES_HELP),
+    args: list[str] = typer.Argument(
+        ..., metavar="INPUTS",
+        help="Speech files (wav, flac, ogg, mp3, ...; any rate), folders (their files ending in "
+             f"{' '.join(AUDIO_SUFFIXES)}, sorted) or quoted glob patterns ('talks/*.wav', expanded by avs), "
+             "then config overrides as key=value (e.g. render.width=640)."),
     checkpoint: Path = typer.Option(None, "--checkpoint", "-c", help="Checkpoint (default: bundled)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Output mp4 (default <audio>_<plugin>.mp4); with several "
+                             "audio files a folder (created if missing) that gets <stem>.mp4 for each."),
     save_npz: bool = typer.Option(False, "--save-npz", help="Also write the motion as .npz beside the mp4."),
     inputs: list[str] = typer.Option(None, "--input", "-i",
                                      help="Extra input NAME=PATH the method takes (see avs info), repeatable."),
@@ -258,25 +277,77 @@ def predict_cmd(
                                    help="Landmark sequence .npz, (T, 68, 2) pixels at the method's fps."),
     drive: Path = typer.Option(None, "--drive", help="Driving talking-face video (expression transfer)."),
     target: Path = typer.Option(None, "--target", help="Prepared person folder (avs data prepare face)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar over several files."),
 ) -> None:
-    """Turn speech into motion and a video with the sound muxed in."""
+    """Turn speech into motion and a video with the sound muxed in.
+
+    Several files, folders or quoted glob patterns run in one process, the model loaded once.
+
+    A bad file gets one error line and the others go on; the exit status is 2 at the end if any failed.
+    """
+    sources, overrides = _split_predict_args(args)
+    method = _method(plugin)
+    if len(sources) > 1 or is_collection(sources[0]):
+        _predict_many(method, sources, overrides, checkpoint, out, save_npz, _predict_inputs(
+            inputs, face=face, landmarks=landmarks, drive=drive, target=target), quiet)
+        return
     from avs.predict import predict_to_video
 
-    method = _method(plugin)
+    audio = Path(sources[0])
     out = check_output_path(out or Path(f"{audio.stem}_{plugin}.mp4"))
-    named = {"face": face, "landmarks": landmarks, "drive": drive, "target": target}
+    extra = _predict_inputs(inputs, face=face, landmarks=landmarks, drive=drive, target=target)
+    result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
+                              overrides=overrides, save_npz=save_npz, inputs=extra)
+    _print_written(result)
+
+
+def _predict_inputs(inputs: list[str] | None, **named: Path | None) -> dict[str, str]:
+    """The extra predict inputs by name: the named options given, then each ``--input NAME=PATH``."""
     extra = {name: str(path) for name, path in named.items() if path is not None}
     for item in inputs or []:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             raise AvsError(f"--input {item!r} is not of the form NAME=PATH")
         extra[name] = path
-    result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
-                              overrides=overrides or [], save_npz=save_npz, inputs=extra)
+    return extra
+
+
+def _print_written(result: Any) -> None:
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
                   f"{result.duration:.2f} s)")
     for path in ([result.npz] if result.npz is not None else []) + result.extra:
         console.print(f"wrote {path}")
+
+
+def _predict_many(method: Any, sources: list[str], overrides: list[str], checkpoint: Path | None,
+                  out: Path | None, save_npz: bool, extra: dict[str, str], quiet: bool) -> None:
+    """``avs predict`` over several files: every path checked, the model built once, one line per bad file."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from avs.model import load_method
+    from avs.predict import check_inputs
+    from avs.predict_many import expand_audio_sources, plan_outputs, predict_files
+
+    files = expand_audio_sources(sources)
+    outs = plan_outputs(files, out, method.name)
+    checked_inputs = check_inputs(method, extra)
+    model = load_method(method, _checkpoint_for(method, checkpoint), overrides)
+    failed = 0
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=console, disable=quiet or not console.is_terminal, transient=True)
+    with progress:
+        task = progress.add_task(f"{method.name}: {files[0].name}", total=len(files))
+        for i, outcome in enumerate(predict_files(model, files, outs, save_npz, checked_inputs)):
+            if outcome.error is not None:
+                failed += 1
+                _print_error(f"{outcome.audio}: {outcome.error}")
+            else:
+                _print_written(outcome.result)
+            following = files[i + 1].name if i + 1 < len(files) else "done"
+            progress.update(task, advance=1, description=f"{method.name}: {following}")
+    console.print(f"{len(files) - failed} of {len(files)} files done" + (f", {failed} failed" if failed else ""))
+    if failed:
+        raise typer.Exit(2)
 
 
 @app.command("evaluate")

@@ -87,8 +87,10 @@ class Model:
         if out.suffix.lower() != ".mp4":
             raise AvsError(f"output must be an .mp4 file, got {out}")
         sound = audio if audio is not None else self._audio.get(id(motion))
-        write_video(out, self.impl.renderer().frames(motion), motion.fps, motion.num_frames, audio=sound,
-                    sample_rate=self.sample_rate if sound is not None else None)
+        renderer = self.impl.renderer()
+        write_video(out, renderer.frames(motion), motion.fps, motion.num_frames, audio=sound,
+                    sample_rate=self.sample_rate if sound is not None else None,
+                    **getattr(renderer, "video_encoding", {}))
         return out
 
 
@@ -96,21 +98,47 @@ def load(name: str, checkpoint: str | Path | None = None, overrides: list[str] |
          device: str = "cpu") -> Model:
     """Load an installed method by name from ``checkpoint`` (default: its bundled checkpoint).
 
+    Also reachable as ``avs.load`` (imported on first use: ``import avs`` stays free of torch)::
+
+        import avs
+
+        model = avs.load("s2g")                     # built once; reuse it for many utterances
+        motion = model.predict("speech.wav")        # Motion: .data (T, 49, 2) float32 pixels at .fps = 15
+        model.render(motion, "speech_s2g.mp4")      # H.264 mp4 with the speech muxed in
+
     Args:
         name: the method's name (``avs plugins``).
         checkpoint: a ``.safetensors`` checkpoint of that method, or None for the bundled one.
         overrides: ``key=value`` config overrides (e.g. ``render.width=640``).
         device: ``cpu``, ``cuda`` or ``auto``.
 
+    Returns:
+        A :class:`Model`: ``.predict(audio_or_path, **inputs) -> Motion`` takes a file or a (S,) float32
+        array at ``.sample_rate`` Hz and returns ``round(S / sample_rate · fps)`` frames at ``.fps``
+        (``Motion.data`` is (T, ...) as the method's task defines: s2g (T, 49, 2) keypoint pixels, emotalk
+        (T, 52) blendshape weights, ...); ``.render(motion, "out.mp4")`` writes the video and returns its path.
+
     Raises:
-        AvsError: an unknown method, no checkpoint given and none bundled, a bad checkpoint.
+        AvsError: an unknown method, no checkpoint given and none bundled, a missing, corrupt or
+            other method's checkpoint, a bad override. (``predict`` raises AvsError for unreadable or
+            too short audio and inputs the method does not take; ``render`` for an output not ``.mp4``.)
     """
-    from avs.checkpoint import load_impl
     from avs.plugins import discover
 
-    method = discover().get(name)
+    return load_method(discover().get(name), checkpoint, overrides, device)
+
+
+def load_method(method: Any, checkpoint: str | Path | None = None, overrides: list[str] | None = None,
+                device: str = "cpu") -> Model:
+    """:func:`load` for a :class:`avs.method.Method` record already discovered (``avs predict`` over many files).
+
+    Raises:
+        AvsError: as :func:`load`.
+    """
+    from avs.checkpoint import load_impl
+
     if checkpoint is None:
         if method.default_checkpoint is None:
-            raise AvsError(f"method {name!r} has no bundled checkpoint; pass checkpoint=...")
+            raise AvsError(f"method {method.name!r} has no bundled checkpoint; pass checkpoint=...")
         checkpoint = method.default_checkpoint
     return Model(load_impl(method, checkpoint, list(overrides or []), device))
