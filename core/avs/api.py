@@ -105,6 +105,8 @@ _EXPORTS: dict[str, str] = {
     "BodyProportions": "avs.kinematics",
     "JointAngles": "avs.kinematics",
     "upper_body": "avs.kinematics",
+    "fit_hand_prior": "avs.hand_prior",
+    "project_hands": "avs.hand_prior",
     # weights
     "load_checkpoint": "avs.checkpoint",
     "load_state_strict": "avs.checkpoint",

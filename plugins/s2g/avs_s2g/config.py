@@ -67,11 +67,18 @@ class InferConfig:
             (mean) pose; the fade spans 10 dB and is smoothed over 5 frames. Digital silence lies
             far outside the speech a model is trained on, and the reference's output there is
             arbitrary motion; ours is a still figure. ``-inf`` switches the gate off (avs addition).
+        hand_prior: project each predicted hand onto the principal components of the training
+            hands (:func:`avs.api.project_hands`; checkpoints whose statistics carry a hand prior)
+            so fingers keep a hand's shape instead of tangling; ``false`` gives the network's raw
+            keypoints, as the reference does (avs addition; ``avs evaluate`` always scores the raw output).
+        hand_prior_clip: prior coefficients are clipped to this many standard deviations.
     """
 
     window_frames: int = option(360, min=32, max=4096)
     overlap_frames: int = option(30, min=0, max=256)
     silence_gate_db: float = option(-60.0, min=float("-inf"), max=0.0)
+    hand_prior: bool = True
+    hand_prior_clip: float = option(3.0, min=0.5, max=100.0)
 
 
 @dataclass

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from avs.api import AvsError, log_mel, npz_array, read_window_npz
-from avs_s2g.skeleton import NUM_KEYPOINTS, POSE_DIM
+from avs.api import AvsError, fit_hand_prior, log_mel, npz_array, read_window_npz
+from avs_s2g.skeleton import HANDS, NUM_KEYPOINTS, POSE_DIM, flat_to_keypoints
 
 SAMPLE_RATE = 16000
 """Audio rate in Hz."""
@@ -190,6 +190,10 @@ def denormalise(pose: np.ndarray, stats: dict[str, np.ndarray]) -> np.ndarray:
     return out.astype(np.float32)
 
 
+HAND_PRIOR_VARIANCE = 0.9
+"""Fraction of the training hands' shape variance the hand prior keeps (the rest is mostly noise)."""
+
+
 def compute_stats(cfg: Any, data_root: str | Path) -> dict[str, np.ndarray]:
     """Normalisation statistics of the chosen speaker's training split.
 
@@ -201,7 +205,9 @@ def compute_stats(cfg: Any, data_root: str | Path) -> dict[str, np.ndarray]:
         ``mean`` (98,) and ``std`` (98,) float32 of the neck-relative poses in pixels over all
         training frames (std floored at :data:`STD_FLOOR`; the neck entries are mean 0, std 1),
         and ``neck`` (2,) float32 mean absolute neck position (x, y) in pixels, used to place
-        predictions in source-video pixels.
+        predictions in source-video pixels; ``hand_prior_{left,right}_{mean,components,scale}``:
+        each hand's shape prior (:func:`avs.api.fit_hand_prior`, 90 % of the variance) for
+        ``infer.hand_prior``.
 
     Raises:
         AvsError: as :func:`read_index`, no training rows, or a missing or bad pose file.
@@ -211,8 +217,12 @@ def compute_stats(cfg: Any, data_root: str | Path) -> dict[str, np.ndarray]:
     total_sq = np.zeros(POSE_DIM)
     neck = np.zeros(2)
     count = 0
+    hands: dict[str, list[np.ndarray]] = {side: [] for side in HANDS}
     for row in rows:
         pose = read_pose(row.npz).astype(np.float64)
+        keypoints = flat_to_keypoints(pose)
+        for side, points in HANDS.items():
+            hands[side].append(keypoints[:, list(points)])
         rel = to_neck_relative(pose).astype(np.float64)
         total += rel.sum(axis=0)
         total_sq += (rel**2).sum(axis=0)
@@ -223,15 +233,20 @@ def compute_stats(cfg: Any, data_root: str | Path) -> dict[str, np.ndarray]:
     std = np.maximum(std, STD_FLOOR)
     mean[[_NECK_X, _NECK_Y]] = 0.0
     std[[_NECK_X, _NECK_Y]] = 1.0
-    return {
+    out = {
         "mean": mean.astype(np.float32),
         "std": std.astype(np.float32),
         "neck": (neck / count).astype(np.float32),
     }
+    for side, frames in hands.items():
+        prior = fit_hand_prior(np.concatenate(frames), variance=HAND_PRIOR_VARIANCE)
+        out.update({f"hand_prior_{side}_{name}": value for name, value in prior.items()})
+    return out
 
 
 def check_stats(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """``stats`` as float32 arrays ``mean`` (98,), ``std`` (98,), ``neck`` (2,).
+    """``stats`` as float32 arrays ``mean`` (98,), ``std`` (98,), ``neck`` (2,), plus the optional
+    ``hand_prior_*`` arrays of :func:`compute_stats`.
 
     Raises:
         AvsError: a key is missing or a shape is wrong (e.g. statistics of another method).
@@ -242,7 +257,18 @@ def check_stats(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         raise AvsError(f"s2g statistics lack {exc.args[0]!r} (expected mean, std, neck)") from None
     if out["mean"].shape != (POSE_DIM,) or out["std"].shape != (POSE_DIM,) or out["neck"].shape != (2,):
         raise AvsError("s2g statistics have wrong shapes (expected mean (98,), std (98,), neck (2,))")
+    out.update({k: np.asarray(v, dtype=np.float32) for k, v in stats.items() if k.startswith("hand_prior_")})
     return out
+
+
+def hand_priors(stats: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]] | None:
+    """The per-hand shape priors stored in ``stats`` (``{"left": {...}, "right": {...}}``), or None
+    for statistics made before avs stored them."""
+    try:
+        return {side: {name: stats[f"hand_prior_{side}_{name}"] for name in ("mean", "components", "scale")}
+                for side in HANDS}
+    except KeyError:
+        return None
 
 
 class S2GDataset:

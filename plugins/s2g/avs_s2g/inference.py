@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.api import AvsError, GestureClips, Motion, gesture_metrics, log_mel, windowed_inference
+from avs.api import AvsError, GestureClips, Motion, gesture_metrics, log_mel, project_hands, windowed_inference
 from avs.api import l1 as l1_metric
-from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise
+from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise, hand_priors
 from avs_s2g.model import FRAME_MULTIPLE
-from avs_s2g.skeleton import NON_NECK, NON_NECK_FLAT, flat_to_keypoints
+from avs_s2g.skeleton import HANDS, NON_NECK, NON_NECK_FLAT, flat_to_keypoints
 
 STFT_TAIL = 400 - 160
 """Samples past a window's last frame that the last log-mel frame still needs (win − hop)."""
@@ -126,7 +126,21 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
     normalised *= silence_gate(audio, len(normalised), float(cfg.infer.silence_gate_db))[:, None]
     pose = denormalise(normalised, stats)
     keypoints = flat_to_keypoints(pose) + stats["neck"]
+    if cfg.infer.hand_prior:
+        keypoints = apply_hand_prior(keypoints, stats, float(cfg.infer.hand_prior_clip))
     return Motion(kind="keypoints-2d", data=np.ascontiguousarray(keypoints, dtype=np.float32), fps=FPS)
+
+
+def apply_hand_prior(keypoints: np.ndarray, stats: dict[str, np.ndarray], clip: float) -> np.ndarray:
+    """Both hands of (T, 49, 2) pixel keypoints projected onto the checkpoint's hand-shape priors
+    (:func:`avs.api.project_hands`); unchanged when the statistics carry no prior."""
+    priors = hand_priors(stats)
+    if priors is None:
+        return keypoints
+    out = np.array(keypoints, dtype=np.float32)
+    for side, points in HANDS.items():
+        out[:, list(points)] = project_hands(out[:, list(points)], priors[side], clip)
+    return out
 
 
 def silence_gate(audio: np.ndarray, num_frames: int, threshold_db: float) -> np.ndarray:

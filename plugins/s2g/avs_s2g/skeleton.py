@@ -34,6 +34,13 @@ RIGHT_HAND_ROOT = 28
 FINGER_NAMES = ("thumb", "index", "middle", "ring", "little")
 
 
+LEFT_HAND = (LEFT_HAND_ROOT, *range(8, 28))
+"""The left hand's 21 keypoints in OpenPose hand order (root, then thumb … little, knuckle to tip)."""
+RIGHT_HAND = (RIGHT_HAND_ROOT, *range(29, 49))
+"""The right hand's 21 keypoints in OpenPose hand order."""
+HANDS = {"left": LEFT_HAND, "right": RIGHT_HAND}
+
+
 def left_finger(f: int) -> tuple[int, ...]:
     """Keypoint chain of left finger ``f`` (0 thumb … 4 little): hand root then 4 joints to the tip."""
     return (LEFT_HAND_ROOT, *range(8 + 4 * f, 12 + 4 * f))
