@@ -69,6 +69,12 @@ def test_bone_length_variation() -> None:
     # a degenerate bone (two points that coincide) is skipped, not divided by ~0
     with_root = np.concatenate([rigid, rigid[:, 1:2] + 1e-9 * rng.normal(size=(t, 1, 2))], axis=1)
     assert bone_length_variation(with_root, [(0, 1), (1, 2)]) == pytest.approx(0.0, abs=1e-12)
+    # unknown keypoints (NaN) are left out of their bones' statistics, not spread as NaN
+    gappy = stretchy.copy()
+    gappy[::2, 1] = np.nan
+    assert bone_length_variation(gappy, [(0, 1)]) == pytest.approx(lengths[1::2].std() / lengths[1::2].mean())
+    with_unknown = np.concatenate([stretchy, np.full((t, 1, 2), np.nan)], axis=1)
+    assert bone_length_variation(with_unknown, [(0, 1), (1, 2)]) == pytest.approx(lengths.std() / lengths.mean())
     with pytest.raises(AvsError):
         bone_length_variation(rigid, [(0, 5)])
     with pytest.raises(AvsError):

@@ -41,7 +41,8 @@ def bone_length_variation(keypoints: np.ndarray, edges: Sequence[tuple[int, int]
     and hand-root points that coincide), since their relative variation is meaningless.
 
     Args:
-        keypoints: (T, K, 2) or (N, T, K, 2) pixels, any units.
+        keypoints: (T, K, 2) or (N, T, K, 2) pixels, any units; NaN marks an unknown keypoint
+            (its bones are scored over the frames where both ends are known).
         edges: (parent, child) keypoint index pairs.
         min_length_fraction: see above.
 
@@ -59,10 +60,16 @@ def bone_length_variation(keypoints: np.ndarray, edges: Sequence[tuple[int, int]
         raise AvsError("bone_length_variation needs at least one edge")
     if e.min() < 0 or e.max() >= kp.shape[2]:
         raise AvsError(f"edge index out of range for {kp.shape[2]} keypoints")
-    lengths = np.linalg.norm(kp[:, :, e[:, 1]] - kp[:, :, e[:, 0]], axis=-1)  # (N, T, E)
-    mean = lengths.mean(axis=1)  # (N, E)
-    keep = mean >= min_length_fraction * np.median(mean, axis=1, keepdims=True)
-    cv = lengths.std(axis=1) / np.where(keep, mean, 1.0)
+    lengths = np.linalg.norm(kp[:, :, e[:, 1]] - kp[:, :, e[:, 0]], axis=-1)  # (N, T, E); NaN where unknown
+    finite = np.isfinite(lengths).sum(axis=1)  # (N, E) frames in which the bone is known
+    if not (finite >= 2).any():
+        raise AvsError("bone_length_variation: no bone is known (finite) in 2 or more frames")
+    known = np.where(np.isfinite(lengths), lengths, 0.0)
+    mean = known.sum(axis=1) / np.maximum(finite, 1)
+    std = np.sqrt(np.maximum((known**2).sum(axis=1) / np.maximum(finite, 1) - mean**2, 0.0))
+    median = np.nanmedian(np.where(finite >= 2, mean, np.nan), axis=1, keepdims=True)
+    keep = (finite >= 2) & (mean >= min_length_fraction * median) & (mean > 0)
+    cv = std / np.where(keep, mean, 1.0)
     return float(cv[keep].mean())
 
 
