@@ -24,14 +24,17 @@ class Model:
     """A method's implementation loaded from a checkpoint, ready to predict and render.
 
     Attributes:
-        impl: the :class:`avs.impl.MethodImpl` (networks in eval mode).
+        impl: the :class:`avs.impl.MethodImpl` (networks in eval mode), or on the ONNX backend the
+            method's :class:`avs.runtime.OnnxRuntimeImpl`.
         method: its :class:`avs.method.Method` record.
+        backend: ``torch`` or ``onnx``.
         sample_rate: audio rate in Hz that :meth:`predict` takes arrays at.
         fps: frame rate of the motion it returns.
     """
 
-    def __init__(self, impl: Any) -> None:
+    def __init__(self, impl: Any, backend: str = "torch") -> None:
         self.impl = impl
+        self.backend = backend
         self.method = impl.method
         self.sample_rate = int(self.method.sample_rate)
         self.fps = float(self.method.fps)
@@ -93,7 +96,7 @@ class Model:
 
 
 def load(name: str, checkpoint: str | Path | None = None, overrides: list[str] | None = None,
-         device: str = "cpu") -> Model:
+         device: str = "cpu", backend: str = "auto") -> Model:
     """Load an installed method by name from ``checkpoint`` (default: its bundled checkpoint).
 
     Args:
@@ -101,16 +104,20 @@ def load(name: str, checkpoint: str | Path | None = None, overrides: list[str] |
         checkpoint: a ``.safetensors`` checkpoint of that method, or None for the bundled one.
         overrides: ``key=value`` config overrides (e.g. ``render.width=640``).
         device: ``cpu``, ``cuda`` or ``auto``.
+        backend: ``auto`` (the checkpoint's ONNX graph when usable, else torch; a stale graph is ignored with
+            a warning), ``torch`` or ``onnx`` (:func:`avs.runtime.load_inference`).
 
     Raises:
-        AvsError: an unknown method, no checkpoint given and none bundled, a bad checkpoint.
+        AvsError: an unknown method, no checkpoint given and none bundled, a bad checkpoint, an unusable
+            ``backend="onnx"``.
     """
-    from avs.checkpoint import load_impl
     from avs.plugins import discover
+    from avs.runtime import load_inference
 
     method = discover().get(name)
     if checkpoint is None:
         if method.default_checkpoint is None:
             raise AvsError(f"method {name!r} has no bundled checkpoint; pass checkpoint=...")
         checkpoint = method.default_checkpoint
-    return Model(load_impl(method, checkpoint, list(overrides or []), device))
+    loaded = load_inference(method, checkpoint, list(overrides or []), device, backend)
+    return Model(loaded.impl, loaded.backend)
