@@ -99,8 +99,9 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
             an input the method does not take or a missing input file, ``backend="onnx"`` unusable.
     """
     from avs.audio import load_audio
-    from avs.runtime import load_inference
+    from avs.runtime import check_backend, load_inference
 
+    check_backend(backend)
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise AvsError(f"output must be an .mp4 file, got {out}")

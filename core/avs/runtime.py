@@ -38,6 +38,17 @@ ONNX_FORMAT = "1"
 EXTRA_HINT = "pip install 'avs-toolkit[onnx]'"
 
 
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`.
+
+    Raises:
+        AvsError: an unknown backend.
+    """
+    if backend not in BACKENDS:
+        raise AvsError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
+    return backend
+
+
 def sidecar_path(checkpoint: str | Path) -> Path:
     """Where a checkpoint's ONNX graph lives: beside it, ``name.safetensors`` → ``name.onnx``."""
     return Path(checkpoint).with_suffix(".onnx")
@@ -223,8 +234,7 @@ def load_inference(method: Any, checkpoint: str | Path, overrides: Iterable[str]
         AvsError: an unknown backend; ``onnx`` asked for and not usable (the reason named); anything
             :func:`avs.checkpoint.load_impl` raises (bad checkpoint, bad override).
     """
-    if backend not in BACKENDS:
-        raise AvsError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
+    check_backend(backend)
     checkpoint, overrides = Path(checkpoint), list(overrides)
     notes: list[str] = []
     if backend != "torch":
