@@ -4,7 +4,9 @@ The method says what to export (``Method.onnx.graph(impl) -> OnnxGraph``); core 
 TorchScript-based ``torch.onnx.export(..., dynamo=False)`` (which needs the ``onnx`` package, not
 ``onnxscript``), checks onnxruntime against torch on every example input (the largest absolute difference
 must be within ``Method.onnx.tolerance``) and writes the graph beside the checkpoint, atomically, with the
-metadata that binds it to that checkpoint (:mod:`avs.runtime` reads it back):
+metadata that binds it to that checkpoint (:mod:`avs.runtime` reads it back). Batch norm is kept as a node
+(not folded into the convolutions), so the weights of an fp16 checkpoint stay exact and are stored as fp16
+(:func:`store_exact_fp16`: lossless, half the size).
 
 ``avs_onnx_format``      ``"1"``
 ``avs_method``           the method's name
@@ -99,6 +101,34 @@ def parity(module: torch.nn.Module, path: Path, input_sets: Sequence[Mapping[str
     return worst
 
 
+def store_exact_fp16(model: Any, min_size: int = 16) -> int:
+    """Store every float32 initializer whose values are all exactly fp16 (the weights of an fp16 checkpoint)
+    as float16, followed by a ``Cast`` back to float32: the graph computes exactly as before, from a file
+    about half the size. Returns the number of initializers converted.
+
+    Args:
+        model: an ``onnx.ModelProto``, changed in place.
+        min_size: smaller tensors (scalars, shapes) are left as they are.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    casts, converted = [], 0
+    for init in model.graph.initializer:
+        if init.data_type != TensorProto.FLOAT:
+            continue
+        values = numpy_helper.to_array(init)
+        half = values.astype(np.float16)
+        if values.size < min_size or not np.array_equal(half.astype(np.float32), values):
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(half, f"{name}.fp16"))
+        casts.append(helper.make_node("Cast", [f"{name}.fp16"], [name], to=TensorProto.FLOAT, name=f"{name}.cast"))
+        converted += 1
+    for node in reversed(casts):  # first in the graph: nodes stay in topological order
+        model.graph.node.insert(0, node)
+    return converted
+
+
 def export_onnx(method: Any, checkpoint: str | Path, out: str | Path | None = None,
                 overrides: Sequence[str] = ()) -> OnnxExport:
     """Export ``method``'s network of ``checkpoint`` to ONNX (default: the checkpoint's sidecar path).
@@ -137,10 +167,15 @@ def export_onnx(method: Any, checkpoint: str | Path, out: str | Path | None = No
     with atomic_path(path, suffix=".onnx") as tmp:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about Python ints and asserts in forward
+            # PRESERVE (the module is in eval mode): batch norm stays a node instead of being folded into the
+            # convolutions, so the weights keep the checkpoint's values and fp16 ones can be stored as fp16
             torch.onnx.export(module, tuple(graph.inputs.values()), str(tmp), input_names=list(graph.inputs),
                               output_names=list(graph.outputs), dynamic_axes=graph.dynamic_axes or None,
-                              opset_version=OPSET, do_constant_folding=True, dynamo=False)
+                              opset_version=OPSET, do_constant_folding=True, dynamo=False,
+                              training=torch.onnx.TrainingMode.PRESERVE)
         model = onnx.load(str(tmp))
+        store_exact_fp16(model)
+        onnx.save(model, str(tmp))
         worst = parity(module, tmp, [graph.inputs, *graph.checks])
         if not worst <= float(method.onnx.tolerance):
             raise AvsError(f"onnxruntime differs from torch by {worst:.3g} > {method.onnx.tolerance:g} "

@@ -33,7 +33,7 @@ def _method():
     return discover().get("s2g")
 
 
-def _tiny_checkpoint(path: Path, seed: int) -> Path:
+def _tiny_checkpoint(path: Path, seed: int, half: bool = False) -> Path:
     """A small s2g (width 8) with random weights and non-trivial batch-norm statistics, saved as a checkpoint."""
     import torch
 
@@ -54,7 +54,8 @@ def _tiny_checkpoint(path: Path, seed: int) -> Path:
             if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
                 module.running_mean.normal_(0, 0.3)
                 module.running_var.uniform_(0.5, 2.0)
-    return save_checkpoint(path, {"generator": impl.generator.state_dict()}, method=method, cfg=cfg, stats=stats)
+    return save_checkpoint(path, {"generator": impl.generator.state_dict()}, method=method, cfg=cfg, stats=stats,
+                           half=half)
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +143,25 @@ def test_no_sidecar_or_no_onnxruntime_means_torch(tiny_copy: Path, monkeypatch: 
         load_inference(_method(), tiny_copy, backend="onnx")
     with pytest.raises(AvsError, match="unknown backend"):
         load_inference(_method(), tiny_copy, backend="tensorrt")
+
+
+def test_weights_of_an_fp16_checkpoint_are_stored_as_fp16_losslessly(tmp_path: Path, speech: np.ndarray) -> None:
+    """An fp16 checkpoint (as bundled) gives an ONNX file of fp16 weights that computes what torch computes."""
+    import onnx
+    from onnx import TensorProto
+
+    from avs.onnx_export import export_onnx
+
+    ckpt = _tiny_checkpoint(tmp_path / "half.safetensors", seed=2, half=True)
+    result = export_onnx(_method(), ckpt)
+    model = onnx.load(str(result.path))
+    kinds = [init.data_type for init in model.graph.initializer if len(init.dims) and np.prod(init.dims) >= 16]
+    assert kinds and all(k == TensorProto.FLOAT16 for k in kinds)
+    assert result.max_abs_diff <= _method().onnx.tolerance
+    clip = speech[: 16000 * 4]
+    got = load_inference(_method(), ckpt, backend="onnx").impl.predict(clip)
+    want = load_inference(_method(), ckpt, backend="torch").impl.predict(clip)
+    np.testing.assert_allclose(got.data, want.data, rtol=0, atol=PIXEL_TOLERANCE)
 
 
 def test_export_refuses_a_graph_beyond_the_tolerance(tiny_copy: Path, tmp_path: Path) -> None:
