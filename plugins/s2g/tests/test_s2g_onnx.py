@@ -227,3 +227,15 @@ def test_bundled_sidecar_belongs_to_the_bundled_checkpoint() -> None:
     problem = check_sidecar(method, Path(ckpt), OnnxSession(sidecar_path(ckpt)).metadata)
     assert problem is None, f"{problem}: run `make onnx-sidecars`"
     assert json.loads(json.dumps(OnnxSession(sidecar_path(ckpt)).metadata))  # plain strings
+
+
+def test_python_api_load_takes_the_backend(tiny: Path, tmp_path: Path) -> None:
+    from avs.api import load
+    from avs.video import probe_video
+
+    model = load("s2g", tiny, overrides=["render.height=96", "render.width=160"], backend="onnx")
+    assert model.backend == "onnx" and type(model.impl).__name__ == "S2GRuntime"
+    motion = model.predict(SPEECH)
+    video = model.render(motion, tmp_path / "api.mp4")
+    assert probe_video(video).num_frames == motion.num_frames
+    assert load("s2g", tiny, backend="torch").backend == "torch"
