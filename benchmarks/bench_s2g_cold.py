@@ -8,7 +8,8 @@ machine slows all alike. With ``--baseline DIR`` (a checkout of an earlier commi
 ``PYTHONPATH`` and its runs (its default backend) alternate with these. The same checkpoint is used by all
 (``--checkpoint``, default: this tree's bundled one). Reported per variant: median wall seconds and median
 CPU seconds (user + system of the process and its children, ffmpeg included), whether the process ever
-imported torch, the mp4 size, and the 1-minute load average before and after (``os.getloadavg``).
+imported torch, the peak resident memory (of the largest of the process and ffmpeg), the mp4 size, and
+the 1-minute load average before and after (``os.getloadavg``).
 
 Run: .venv/bin/python benchmarks/bench_s2g_cold.py [--backends torch,onnx] [--baseline DIR] [--rounds 3] [--seconds 60]
 """
@@ -35,8 +36,10 @@ CHILD = ("import atexit, sys\n"
          "main(sys.argv[1:])\n")
 
 
-def run(tree: Path | None, backend: str | None, wav: Path, out: Path, checkpoint: Path) -> tuple[float, float, bool]:
-    """(wall s, CPU s of the process and its children, torch imported) of one cold ``avs predict``."""
+def run(tree: Path | None, backend: str | None, wav: Path, out: Path,
+        checkpoint: Path) -> tuple[float, float, bool, int]:
+    """(wall s, CPU s of the process and its children, torch imported, peak RSS MB of the largest of them)
+    of one cold ``avs predict``."""
     env = dict(os.environ)
     if tree is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(tree / "core"), str(tree / "plugins" / "s2g")])
@@ -52,7 +55,7 @@ def run(tree: Path | None, backend: str | None, wav: Path, out: Path, checkpoint
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"avs predict failed ({tree or 'this tree'}, {backend}): {stderr}")
-    return wall, usage.ru_utime + usage.ru_stime, "torch-imported: True" in stderr
+    return wall, usage.ru_utime + usage.ru_stime, "torch-imported: True" in stderr, usage.ru_maxrss // 1024
 
 
 def main() -> None:
@@ -80,7 +83,7 @@ def main() -> None:
         wav = Path(tmp) / "speech.wav"
         make_speech(args.seconds, wav)
         load_before = os.getloadavg()[0]
-        results: dict[str, list[tuple[float, float, bool]]] = {name: [] for name in variants}
+        results: dict[str, list[tuple[float, float, bool, int]]] = {name: [] for name in variants}
         sizes = {}
         for _ in range(args.rounds):
             for name, (tree, backend) in variants.items():
@@ -93,7 +96,8 @@ def main() -> None:
                               "rounds": args.rounds, "wall_s": round(statistics.median(r[0] for r in rows), 2),
                               "cpu_s": round(statistics.median(r[1] for r in rows), 2),
                               "wall_all": [round(r[0], 2) for r in rows], "cpu_all": [round(r[1], 2) for r in rows],
-                              "torch_imported": any(r[2] for r in rows), "mp4_kb": round(sizes[name] / 1024),
+                              "torch_imported": any(r[2] for r in rows), "peak_rss_mb": max(r[3] for r in rows),
+                              "mp4_kb": round(sizes[name] / 1024),
                               "loadavg_1min": [round(load_before, 2), round(load_after, 2)]}), flush=True)
 
 
