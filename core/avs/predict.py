@@ -101,7 +101,7 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
     from avs.audio import load_audio
     from avs.runtime import check_backend, load_inference
 
-    check_backend(backend)
+    check_backend(backend, method)
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise AvsError(f"output must be an .mp4 file, got {out}")

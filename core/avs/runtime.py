@@ -38,14 +38,16 @@ ONNX_FORMAT = "1"
 EXTRA_HINT = "pip install 'avs-toolkit[onnx]'"
 
 
-def check_backend(backend: str) -> str:
-    """``backend`` if it is one of :data:`BACKENDS`.
+def check_backend(backend: str, method: Any = None) -> str:
+    """``backend`` if it is one of :data:`BACKENDS` (and, for ``onnx``, ``method`` has an ONNX path).
 
     Raises:
-        AvsError: an unknown backend.
+        AvsError: an unknown backend; ``onnx`` for a method without ``Method.onnx``.
     """
     if backend not in BACKENDS:
         raise AvsError(f"unknown backend {backend!r} (use {', '.join(BACKENDS)})")
+    if backend == "onnx" and method is not None and method.onnx is None:
+        raise AvsError(f"--backend onnx: {method.name} has no ONNX inference path")
     return backend
 
 

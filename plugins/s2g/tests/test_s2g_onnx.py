@@ -239,3 +239,14 @@ def test_python_api_load_takes_the_backend(tiny: Path, tmp_path: Path) -> None:
     video = model.render(motion, tmp_path / "api.mp4")
     assert probe_video(video).num_frames == motion.num_frames
     assert load("s2g", tiny, backend="torch").backend == "torch"
+
+
+def test_bad_backend_is_one_line_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "x.mp4"
+    proc = _avs("predict", "s2g", str(SPEECH), "--out", str(out), "--backend", "tensorrt")
+    assert proc.returncode == 2 and not out.exists()
+    assert [ln for ln in proc.stderr.splitlines() if not ln.startswith("TORCH")] == [
+        "error: unknown backend 'tensorrt' (use auto, torch, onnx)"]
+    assert "TORCH-FREE" in proc.stderr
+    sdt = _avs("predict", "sdt", str(SPEECH), "--out", str(out), "--backend", "onnx")
+    assert sdt.returncode == 2 and "error: --backend onnx: sdt has no ONNX inference path" in sdt.stderr
