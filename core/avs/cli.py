@@ -35,6 +35,8 @@ data_app = typer.Typer(help="Data-set utilities.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 plugin_app = typer.Typer(help="For plugin authors.", no_args_is_help=True)
 app.add_typer(plugin_app, name="plugin")
+export_app = typer.Typer(help="Export a checkpoint for another runtime.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 # soft_wrap: a line is never broken at the console width (80 columns when output is not a terminal).
 console = Console(soft_wrap=True)
@@ -99,6 +101,11 @@ def info_cmd(plugin: str = typer.Argument(..., help="Method name, see `avs plugi
         console.print(f"predict inputs: {', '.join(method.predict_inputs)} (avs predict ... --input NAME=PATH)")
     ckpt = method.default_checkpoint
     console.print(f"bundled checkpoint: {ckpt if ckpt else 'none (pass --checkpoint)'}")
+    if method.onnx is not None:
+        from avs.runtime import sidecar_path
+
+        sidecar = f" (bundled: {sidecar_path(ckpt)})" if ckpt and sidecar_path(ckpt).is_file() else ""
+        console.print(f"torch-free inference: ONNX (avs export onnx {method.name} CHECKPOINT){sidecar}")
     for name, path in method.configs.items():
         console.print(f"experiment {name}: {path} (avs train {method.name} --config {name})")
     console.print("default config:")
@@ -278,6 +285,8 @@ def predict_cmd(
     drive: Path = typer.Option(None, "--drive", help="Driving talking-face video (expression transfer)."),
     target: Path = typer.Option(None, "--target", help="Prepared person folder (avs data prepare face)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar over several files."),
+    backend: str = typer.Option("auto", "--backend", help="Inference backend: auto (the checkpoint's ONNX graph "
+                                "when there is one and onnxruntime is installed, else torch), torch or onnx."),
 ) -> None:
     """Turn speech into motion and a video with the sound muxed in.
 
@@ -289,7 +298,7 @@ def predict_cmd(
     method = _method(plugin)
     if len(sources) > 1 or is_collection(sources[0]):
         _predict_many(method, sources, overrides, checkpoint, out, save_npz, _predict_inputs(
-            inputs, face=face, landmarks=landmarks, drive=drive, target=target), quiet)
+            inputs, face=face, landmarks=landmarks, drive=drive, target=target), quiet, backend)
         return
     from avs.predict import predict_to_video
 
@@ -297,7 +306,8 @@ def predict_cmd(
     out = check_output_path(out or Path(f"{audio.stem}_{plugin}.mp4"))
     extra = _predict_inputs(inputs, face=face, landmarks=landmarks, drive=drive, target=target)
     result = predict_to_video(method, audio, _checkpoint_for(method, checkpoint), out,
-                              overrides=overrides, save_npz=save_npz, inputs=extra)
+                              overrides=overrides, save_npz=save_npz, inputs=extra, backend=backend,
+                              on_note=_print_note)
     _print_written(result)
 
 
@@ -314,13 +324,13 @@ def _predict_inputs(inputs: list[str] | None, **named: Path | None) -> dict[str,
 
 def _print_written(result: Any) -> None:
     console.print(f"wrote {result.video} ({result.num_frames} frames at {result.fps:g} fps, "
-                  f"{result.duration:.2f} s)")
+                  f"{result.duration:.2f} s; {result.backend})")
     for path in ([result.npz] if result.npz is not None else []) + result.extra:
         console.print(f"wrote {path}")
 
 
 def _predict_many(method: Any, sources: list[str], overrides: list[str], checkpoint: Path | None,
-                  out: Path | None, save_npz: bool, extra: dict[str, str], quiet: bool) -> None:
+                  out: Path | None, save_npz: bool, extra: dict[str, str], quiet: bool, backend: str) -> None:
     """``avs predict`` over several files: every path checked, the model built once, one line per bad file."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -331,7 +341,7 @@ def _predict_many(method: Any, sources: list[str], overrides: list[str], checkpo
     files = expand_audio_sources(sources)
     outs = plan_outputs(files, out, method.name)
     checked_inputs = check_inputs(method, extra)
-    model = load_method(method, _checkpoint_for(method, checkpoint), overrides)
+    model = load_method(method, _checkpoint_for(method, checkpoint), overrides, backend=backend, on_note=_print_note)
     failed = 0
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=console, disable=quiet or not console.is_terminal, transient=True)
@@ -348,6 +358,28 @@ def _predict_many(method: Any, sources: list[str], overrides: list[str], checkpo
     console.print(f"{len(files) - failed} of {len(files)} files done" + (f", {failed} failed" if failed else ""))
     if failed:
         raise typer.Exit(2)
+
+
+def _print_note(message: str) -> None:
+    err_console.print(f"note: {message}", markup=False, highlight=False)
+
+
+@export_app.command("onnx")
+def export_onnx_cmd(
+    plugin: str = typer.Argument(..., help="Method name (one with an ONNX path: see avs info)."),
+    checkpoint: Path = typer.Argument(..., help="Checkpoint to export (.safetensors)."),
+    out: Path = typer.Option(None, "--out", "-o", help="ONNX file (default: beside the checkpoint, same name "
+                             "with .onnx, where avs predict looks for it)."),
+) -> None:
+    """Export a checkpoint's network to ONNX for `avs predict --backend onnx` (no torch at predict time)."""
+    from avs.onnx_export import export_onnx
+
+    method = _method(plugin)
+    if out is not None:
+        check_output_path(out, what="ONNX file")
+    result = export_onnx(method, checkpoint, out)
+    console.print(f"wrote {result.path} ({result.size_bytes / 2**20:.2f} MiB; onnxruntime vs torch: "
+                  f"max |difference| {result.max_abs_diff:.2g})")
 
 
 @app.command("evaluate")

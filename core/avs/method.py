@@ -55,6 +55,31 @@ class lazy:  # noqa: N801 - used like a function: impl=lazy("pkg.method:XMethod"
         return f"lazy({self.module}:{self.attr})"
 
 
+@dataclass(frozen=True)
+class OnnxInference:
+    """A method's torch-free inference path (``Method.onnx``): its network exported to ONNX, run with onnxruntime.
+
+    ``avs export onnx METHOD CHECKPOINT`` builds the implementation from the checkpoint, asks ``graph`` for
+    the module to export, exports it with ``torch.onnx.export`` and checks onnxruntime against torch on the
+    graph's example inputs; the file lands beside the checkpoint (``name.safetensors`` → ``name.onnx``),
+    bound to it by the checkpoint's SHA-256 in the ONNX metadata. ``avs predict --backend auto|onnx`` then
+    builds ``runtime`` instead of the torch implementation, and nothing on that path imports torch.
+
+    Attributes:
+        graph: ``lazy("avs_x.export:onnx_graph")``: a function ``(impl: MethodImpl) -> avs.api.OnnxGraph``
+            (imports torch; called at export time only).
+        runtime: ``lazy("avs_x.runtime:XRuntime")``: a subclass of :class:`avs.runtime.OnnxRuntimeImpl`
+            (must not import torch): ``predict``, ``renderer`` and ``export`` from the config, the
+            statistics and an :class:`avs.runtime.OnnxSession`.
+        tolerance: largest absolute difference between onnxruntime's and torch's outputs accepted at
+            export (same units as the graph's outputs); a larger one fails the export.
+    """
+
+    graph: Any
+    runtime: Any
+    tolerance: float = 1e-4
+
+
 TASKS = ("gesture-2d", "face-blendshape", "face-3dmm", "face-image")
 """Known task names; ``avs benchmark`` scores each task with its own suite."""
 
@@ -83,6 +108,7 @@ class Method:
         configs: named experiment files (``paper``, ``small``, ...) → YAML path, for
             ``avs train --config NAME`` and ``avs info``; by default the YAML files in the
             plugin's ``configs`` folder found by discovery.
+        onnx: an optional :class:`OnnxInference`: how the method predicts without torch.
         version: the plugin distribution's version; set by discovery from package metadata
             (not an argument), recorded in checkpoints.
     """
@@ -99,6 +125,7 @@ class Method:
     metric_directions: dict[str, bool] = field(default_factory=dict)
     predict_inputs: tuple[str, ...] = ()
     configs: dict[str, Path] = field(default_factory=dict)
+    onnx: OnnxInference | None = None
     version: str = field(default="0+unknown", init=False, compare=False)
 
     def impl_class(self) -> type:
@@ -149,3 +176,5 @@ class Method:
             raise AvsError(f"method {self.name}: sample_rate and fps must be positive")
         if not isinstance(self.impl, (lazy, type)):
             raise AvsError(f"method {self.name}: impl must be lazy('module:Class') or a class")
+        if self.onnx is not None and not isinstance(self.onnx, OnnxInference):
+            raise AvsError(f"method {self.name}: onnx must be an avs.api.OnnxInference or None")

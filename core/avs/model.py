@@ -24,14 +24,17 @@ class Model:
     """A method's implementation loaded from a checkpoint, ready to predict and render.
 
     Attributes:
-        impl: the :class:`avs.impl.MethodImpl` (networks in eval mode).
+        impl: the :class:`avs.impl.MethodImpl` (networks in eval mode), or on the ONNX backend the
+            method's :class:`avs.runtime.OnnxRuntimeImpl`.
         method: its :class:`avs.method.Method` record.
+        backend: ``torch`` or ``onnx``.
         sample_rate: audio rate in Hz that :meth:`predict` takes arrays at.
         fps: frame rate of the motion it returns.
     """
 
-    def __init__(self, impl: Any) -> None:
+    def __init__(self, impl: Any, backend: str = "torch") -> None:
         self.impl = impl
+        self.backend = backend
         self.method = impl.method
         self.sample_rate = int(self.method.sample_rate)
         self.fps = float(self.method.fps)
@@ -95,7 +98,7 @@ class Model:
 
 
 def load(name: str, checkpoint: str | Path | None = None, overrides: list[str] | None = None,
-         device: str = "cpu") -> Model:
+         device: str = "cpu", backend: str = "auto") -> Model:
     """Load an installed method by name from ``checkpoint`` (default: its bundled checkpoint).
 
     Also reachable as ``avs.load`` (imported on first use: ``import avs`` stays free of torch)::
@@ -111,6 +114,8 @@ def load(name: str, checkpoint: str | Path | None = None, overrides: list[str] |
         checkpoint: a ``.safetensors`` checkpoint of that method, or None for the bundled one.
         overrides: ``key=value`` config overrides (e.g. ``render.width=640``).
         device: ``cpu``, ``cuda`` or ``auto``.
+        backend: ``auto`` (the checkpoint's ONNX graph when usable, else torch; a stale graph is ignored with
+            a warning), ``torch`` or ``onnx`` (:func:`avs.runtime.load_inference`).
 
     Returns:
         A :class:`Model`: ``.predict(audio_or_path, **inputs) -> Motion`` takes a file or a (S,) float32
@@ -120,25 +125,28 @@ def load(name: str, checkpoint: str | Path | None = None, overrides: list[str] |
 
     Raises:
         AvsError: an unknown method, no checkpoint given and none bundled, a missing, corrupt or
-            other method's checkpoint, a bad override. (``predict`` raises AvsError for unreadable or
-            too short audio and inputs the method does not take; ``render`` for an output not ``.mp4``.)
+            other method's checkpoint, a bad override, an unusable ``backend="onnx"``. (``predict`` raises
+            AvsError for unreadable or too short audio and inputs the method does not take; ``render`` for
+            an output not ``.mp4``.)
     """
     from avs.plugins import discover
 
-    return load_method(discover().get(name), checkpoint, overrides, device)
+    return load_method(discover().get(name), checkpoint, overrides, device, backend)
 
 
 def load_method(method: Any, checkpoint: str | Path | None = None, overrides: list[str] | None = None,
-                device: str = "cpu") -> Model:
+                device: str = "cpu", backend: str = "auto", on_note: Any = None) -> Model:
     """:func:`load` for a :class:`avs.method.Method` record already discovered (``avs predict`` over many files).
 
     Raises:
         AvsError: as :func:`load`.
     """
-    from avs.checkpoint import load_impl
+    from avs.runtime import check_backend, load_inference
 
+    check_backend(backend, method)
     if checkpoint is None:
         if method.default_checkpoint is None:
             raise AvsError(f"method {method.name!r} has no bundled checkpoint; pass checkpoint=...")
         checkpoint = method.default_checkpoint
-    return Model(load_impl(method, checkpoint, list(overrides or []), device))
+    loaded = load_inference(method, checkpoint, list(overrides or []), device, backend, on_note)
+    return Model(loaded.impl, loaded.backend)

@@ -7,7 +7,7 @@ with the sound → its ``export`` writes any extra files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ class PredictResult:
         duration: audio length in seconds.
         motion: the motion itself (in memory).
         extra: further files the method's ``export`` wrote (CSV, plots, ...).
+        backend: the inference backend that ran, ``torch`` or ``onnx`` (:mod:`avs.runtime`).
     """
 
     video: Path
@@ -39,6 +40,7 @@ class PredictResult:
     duration: float
     motion: Motion
     extra: list[Path]
+    backend: str = "torch"
 
 
 def fit_length(motion: Motion, num_frames: int) -> Motion:
@@ -75,7 +77,8 @@ def fit_audio_length(audio: np.ndarray, num_frames: int, fps: float, sample_rate
 
 def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path, out: str | Path,
                      overrides: Sequence[str] = (), save_npz: bool = False,
-                     inputs: Mapping[str, str | Path] | None = None) -> PredictResult:
+                     inputs: Mapping[str, str | Path] | None = None, backend: str = "auto",
+                     on_note: Callable[[str], None] | None = None) -> PredictResult:
     """Run ``method`` on one audio file and write an mp4 with the sound muxed in.
 
     Args:
@@ -86,15 +89,19 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
             same name with ``.npz``.
         overrides: ``key=value`` config overrides (e.g. rendering size).
         inputs: extra inputs by name (``method.predict_inputs``) → file paths.
+        backend: ``auto`` (the checkpoint's ONNX graph when the method has one and onnxruntime is
+            installed, else torch), ``torch`` or ``onnx`` (:func:`avs.runtime.load_inference`).
+        on_note: receives notes such as a stale ONNX graph ignored (default :func:`warnings.warn`).
 
     Raises:
         AvsError: bad audio (missing, empty, corrupt, shorter than one frame), a checkpoint
             of another method or a corrupt one, a bad override, an output that is not .mp4,
-            an input the method does not take or a missing input file.
+            an input the method does not take or a missing input file, ``backend="onnx"`` unusable.
     """
     from avs.audio import load_audio
-    from avs.checkpoint import load_impl
+    from avs.runtime import check_backend, load_inference
 
+    check_backend(backend, method)
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise AvsError(f"output must be an .mp4 file, got {out}")
@@ -102,9 +109,9 @@ def predict_to_video(method: Any, audio_path: str | Path, checkpoint: str | Path
         raise AvsError(f"output {out} is a directory")
     extra_inputs = check_inputs(method, inputs)
     audio = load_audio(audio_path, method.sample_rate, min_duration=1.0 / method.fps, min_duration_name="one frame")
-    impl = load_impl(method, checkpoint, list(overrides))
-    motion = impl.predict(audio, extra_inputs)
-    return write_outputs(impl, motion, audio, out, save_npz)
+    loaded = load_inference(method, checkpoint, list(overrides), backend=backend, on_note=on_note)
+    motion = loaded.impl.predict(audio, extra_inputs)
+    return write_outputs(loaded.impl, motion, audio, out, save_npz, backend=loaded.backend)
 
 
 def check_inputs(method: Any, inputs: Mapping[str, str | Path] | None) -> dict[str, Path]:
@@ -125,7 +132,8 @@ def check_inputs(method: Any, inputs: Mapping[str, str | Path] | None) -> dict[s
     return checked
 
 
-def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_npz: bool = False) -> PredictResult:
+def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_npz: bool = False,
+                  backend: str = "torch") -> PredictResult:
     """Fit ``motion`` to the audio's length, render it into ``out`` with the sound, write npz/extras.
 
     Raises:
@@ -144,7 +152,7 @@ def write_outputs(impl: Any, motion: Motion, audio: np.ndarray, out: Path, save_
                 sample_rate=method.sample_rate, **getattr(renderer, "video_encoding", {}))
     npz = motion.save_npz(out.with_suffix(".npz")) if save_npz else None
     extra = list(impl.export(motion, out))
-    return PredictResult(out, npz, num_frames, motion.fps, duration, motion, extra)
+    return PredictResult(out, npz, num_frames, motion.fps, duration, motion, extra, backend)
 
 
 @dataclass(frozen=True)

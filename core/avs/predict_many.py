@@ -157,7 +157,7 @@ def predict_files(model: Any, files: Sequence[Path], outs: Sequence[Path], save_
             audio = load_audio(audio_path, model.sample_rate, min_duration=1.0 / model.fps,
                                min_duration_name="one frame")
             motion = model.predict(audio, **dict(inputs or {}))
-            result = write_outputs(model.impl, motion, audio, out, save_npz)
+            result = write_outputs(model.impl, motion, audio, out, save_npz, model.backend)
         except AvsError as exc:
             yield FileOutcome(audio_path, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - a method's failure on one file must not stop the others

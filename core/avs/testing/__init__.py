@@ -8,11 +8,15 @@ user does, through the ``avs`` command line:
 1. ``avs plugins`` lists it, and discovering it does not import torch;
 2. ``avs data synth`` writes its synthetic data set (unless one is given);
 3. ``avs train`` runs a few steps and writes a checkpoint;
-4. ``avs predict`` turns the bundled speech into an mp4 with exactly ``round(duration * fps)``
+4. ``avs predict --save-npz`` turns the bundled speech into an mp4 with exactly ``round(duration * fps)``
    frames and an audio stream;
 5. ``avs evaluate`` scores the checkpoint: finite numbers, written to ``--json``;
 6. bad input (a text file posing as audio, a missing file, ``train`` without ``--data``) gives
-   one ``error:`` line, exit status 2, and no output file.
+   one ``error:`` line, exit status 2, and no output file;
+7. for a method with a torch-free path (``Method.onnx``), when the ``onnx`` extra is installed:
+   ``avs export onnx`` writes the checkpoint's sidecar, ``avs predict --backend onnx`` runs without ever
+   importing torch, and its motion is compared with ``--backend torch``'s (the largest absolute
+   difference is reported; the plugin's test judges it in its own units).
 
 Importing this module does not import torch.
 """
@@ -84,6 +88,8 @@ class ConformanceReport:
         video: the predicted mp4.
         num_frames: frames in ``video`` (``round(duration * fps)``).
         metrics: ``avs evaluate``'s results on the test split.
+        onnx_max_abs_diff: the largest |onnx − torch| of the predicted motion arrays (step 7), or None
+            when the method has no ONNX path or onnx/onnxruntime are not installed.
     """
 
     name: str
@@ -94,6 +100,7 @@ class ConformanceReport:
     video: Path
     num_frames: int
     metrics: dict[str, float] = field(default_factory=dict)
+    onnx_max_abs_diff: float | None = None
 
 
 def check_method(name: str, workdir: str | os.PathLike[str], *, data: str | os.PathLike[str] | None = None,
@@ -135,7 +142,7 @@ def check_method(name: str, workdir: str | os.PathLike[str], *, data: str | os.P
 
     speech = Path(speech) if speech is not None else bundled_speech("librivox_0890")
     video = workdir / "predicted.mp4"
-    result = run_cli("predict", name, speech, "--checkpoint", checkpoint, "--out", video, env=env)
+    result = run_cli("predict", name, speech, "--checkpoint", checkpoint, "--out", video, "--save-npz", env=env)
     _expect(result.returncode == 0, f"avs predict {name} failed", result)
     num_frames = _check_video(video, speech, fps, sample_rate)
 
@@ -149,8 +156,57 @@ def check_method(name: str, workdir: str | os.PathLike[str], *, data: str | os.P
     _expect(not bad, f"avs evaluate {name} reported non-finite metrics {bad}", result)
 
     _check_bad_input(name, workdir, checkpoint, env)
+    onnx_diff = _check_onnx(name, workdir, checkpoint, speech, video, env) if _onnx_checkable(name) else None
     return ConformanceReport(name, fps, sample_rate, data, checkpoint, video, num_frames,
-                             {k: float(v) for k, v in metrics.items()})
+                             {k: float(v) for k, v in metrics.items()}, onnx_diff)
+
+
+def _onnx_checkable(name: str) -> bool:
+    """The method has a torch-free path and the ``onnx`` extra is installed."""
+    import importlib.util
+
+    from avs.plugins import discover
+
+    method = discover().get(name)
+    return method.onnx is not None and all(importlib.util.find_spec(m) for m in ("onnx", "onnxruntime"))
+
+
+_TORCH_FREE = """
+import atexit, sys
+atexit.register(lambda: print("torch imported: " + str("torch" in sys.modules), file=sys.stderr))
+from avs.cli import main
+main(sys.argv[1:])
+"""
+
+
+def _check_onnx(name: str, workdir: Path, checkpoint: Path, speech: Path, video: Path,
+                env: Mapping[str, str] | None) -> float:
+    """Step 7: export, a torch-free ``--backend onnx`` predict, and its motion against step 4's (torch: a
+    freshly trained checkpoint has no sidecar yet)."""
+    import numpy as np
+
+    from avs.runtime import sidecar_path
+
+    result = run_cli("export", "onnx", name, checkpoint, env=env)
+    _expect(result.returncode == 0 and sidecar_path(checkpoint).is_file(), f"avs export onnx {name} failed", result)
+    out = workdir / "predicted_onnx.mp4"
+    args = ["predict", name, str(speech), "--checkpoint", str(checkpoint), "--out", str(out), "--backend", "onnx",
+            "--save-npz"]
+    full_env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", COLUMNS="200", **(env or {}))
+    result = subprocess.run([sys.executable, "-c", _TORCH_FREE, *args], capture_output=True, text=True,
+                            env=full_env, timeout=1800)
+    _expect(result.returncode == 0, f"avs predict {name} --backend onnx failed", result)
+    _expect("torch imported: False" in result.stderr, f"avs predict {name} --backend onnx imported torch", result)
+    motions = []
+    for path in (video.with_suffix(".npz"), out.with_suffix(".npz")):
+        with np.load(path) as npz:
+            motions.append({k: npz[k] for k in npz.files if npz[k].dtype.kind == "f" and npz[k].ndim >= 1})
+    torch_motion, onnx_motion = motions
+    _expect(torch_motion.keys() == onnx_motion.keys() and all(
+        torch_motion[k].shape == onnx_motion[k].shape for k in torch_motion),
+        f"avs predict {name}: the onnx backend's motion differs in arrays or shapes from torch's", result)
+    return max((float(np.abs(onnx_motion[k].astype(np.float64) - torch_motion[k]).max(initial=0.0))
+                for k in torch_motion), default=0.0)
 
 
 _LISTING = """

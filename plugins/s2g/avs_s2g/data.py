@@ -35,6 +35,8 @@ WINDOW_SAMPLES = 67267
 """Audio samples per training window (``AUDIO_SHAPE``), giving 418 log-mel frames."""
 MEL_FRAMES = 418
 """Log-mel frames of one training window."""
+FRAME_MULTIPLE = 32
+"""Pose lengths the generator takes are multiples of this: ``2**UNET_DEPTH`` of :mod:`avs_s2g.model`."""
 STD_FLOOR = 1e-3
 """Smallest std (pixels) used to standardise, so a constant coordinate does not divide by zero."""
 SPLITS = ("train", "dev", "test")

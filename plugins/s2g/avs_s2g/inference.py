@@ -1,64 +1,44 @@
-"""Speech → keypoints for audio of any length, and evaluation over a data-set split.
+"""Speech → keypoints with the torch generator, and evaluation over a data-set split.
 
-Inference follows speech2gesture ``audio_to_multiple_pose_gan/predict_audio.py``, which runs the
-whole clip, of any length, through the generator in one pass: the pose length is
-``T = int(15 · samples / 16000)``, the network runs on ``T + 32 − T mod 32`` frames (the next multiple
-of 32 above T, a full 32 more when T already is one; audio padded by reflection to that length) and the
-result is cropped back to T. We do the same for clips up to ``cfg.infer.window_frames`` (360 frames =
-24 s, SDT's demo limit); longer inputs run in overlapping passes of that length (each padded the same
-way, with the real audio that follows where there is some) cross-faded by
-:func:`avs.windowing.windowed_inference`, so memory stays flat. Decoding reverses the
-normalisation (``pose_logic_lib.decode_pose_normalized_keypoints``, without the display scaling to
-``jon``) and places the neck at the training data's mean neck position.
+Everything around the network (windows, log-mel, silence gate, decoding; the reference's one-pass
+inference) is in :mod:`avs_s2g.pipeline`, shared with the torch-free ONNX path (:mod:`avs_s2g.runtime`).
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 
-from avs.api import AvsError, GestureClips, Motion, gesture_metrics, log_mel, project_hands, windowed_inference
+from avs.api import AvsError, GestureClips, Motion, gesture_metrics
 from avs.api import l1 as l1_metric
-from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise, hand_priors
-from avs_s2g.model import FRAME_MULTIPLE
-from avs_s2g.skeleton import HANDS, NON_NECK, NON_NECK_FLAT, flat_to_keypoints
+from avs_s2g import pipeline
+from avs_s2g.data import FPS, SAMPLE_RATE, check_stats, denormalise
+from avs_s2g.pipeline import (  # noqa: F401 (re-exported: this module's names before the split)
+    GATE_CHUNK_FRAMES,
+    STFT_TAIL,
+    num_pose_frames,
+    padded_frames,
+    silence_gate,
+)
+from avs_s2g.skeleton import NON_NECK, NON_NECK_FLAT, flat_to_keypoints
 
-STFT_TAIL = 400 - 160
-"""Samples past a window's last frame that the last log-mel frame still needs (win − hop)."""
 EVAL_BATCH = 32
-GATE_CHUNK_FRAMES = 1024
-"""Pose frames whose audio power :func:`silence_gate` computes at once (memory flat in the input length)."""
 
 
-def num_pose_frames(num_samples: int) -> int:
-    """Pose frames for ``num_samples`` of 16 kHz audio: floor(15 · samples / 16000)."""
-    return int(FPS * num_samples) // SAMPLE_RATE
+def torch_runner(G: Any) -> pipeline.WindowRunner:
+    """The generator as a :data:`avs_s2g.pipeline.WindowRunner` (no gradient; call inside eval mode)."""
+    device = next(G.parameters()).device
 
+    def run(mel: np.ndarray, num_frames: int) -> np.ndarray:
+        return G(torch.from_numpy(mel).to(device), num_frames)[0].float().cpu().numpy()
 
-def _window_audio(audio: np.ndarray, start: int, padded_frames: int) -> np.ndarray:
-    """Audio for pose frames [start, start + padded_frames): samples [start·16000/15, stop·16000/15)
-    plus :data:`STFT_TAIL`, padded past the end of the input by reflection (zeros if too short)."""
-    s0 = round(start * SAMPLE_RATE / FPS)
-    s1 = round((start + padded_frames) * SAMPLE_RATE / FPS) + STFT_TAIL
-    chunk = audio[s0:s1]
-    short = (s1 - s0) - chunk.size
-    if short > 0:
-        chunk = np.pad(chunk, (0, short), mode="reflect" if chunk.size > 1 else "constant")
-    return chunk
-
-
-def padded_frames(num_frames: int) -> int:
-    """Frames the generator runs on for ``num_frames`` output frames: ``T + 32 − T mod 32`` (speech2gesture
-    ``predict_audio.py``: always the next multiple of 32 strictly above T)."""
-    return num_frames + FRAME_MULTIPLE - num_frames % FRAME_MULTIPLE
+    return run
 
 
 def predict_normalised(G: Any, audio: np.ndarray, cfg: Any) -> np.ndarray:
-    """Normalised poses for a whole recording: one pass up to ``cfg.infer.window_frames`` frames, else
-    overlapping passes of that length (module docstring).
+    """Normalised poses for a whole recording (:func:`avs_s2g.pipeline.normalised_poses` with ``G``).
 
     Args:
         G: the generator (any mode; run in eval mode without gradient, mode restored after).
@@ -71,35 +51,11 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any) -> np.ndarray:
     Raises:
         AvsError: audio shorter than one frame, not 1-D, non-finite; bad window settings.
     """
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim != 1:
-        raise AvsError(f"expected mono audio of shape (N,), got shape {audio.shape}")
-    if not np.isfinite(audio).all():
-        raise AvsError("audio contains NaN or infinite samples")
-    num_frames = num_pose_frames(audio.size)
-    if num_frames == 0:
-        raise AvsError(
-            f"audio shorter than one frame: {audio.size} samples = {audio.size / SAMPLE_RATE:.3f} s, "
-            f"need at least {1 / FPS:.3f} s"
-        )
-    window, overlap = int(cfg.infer.window_frames), int(cfg.infer.overlap_frames)
-    if window < 1 or not 0 <= overlap < window:
-        raise AvsError(f"infer.window_frames must be >= 1 and 0 <= infer.overlap_frames < window "
-                       f"(got {window}, {overlap})")
-    window = min(window, num_frames)  # one pass over the whole clip when it fits
-    overlap = min(overlap, window - 1)
-    device = next(G.parameters()).device
     was_training = G.training
     G.eval()
-
-    def run(start: int, stop: int) -> np.ndarray:
-        padded = padded_frames(stop - start)
-        mel = torch.from_numpy(log_mel(_window_audio(audio, start, padded), SAMPLE_RATE)).to(device)
-        return G(mel[None], padded)[0, : stop - start].float().cpu().numpy()
-
     try:
         with torch.no_grad():
-            return windowed_inference(num_frames, window, overlap, run)
+            return pipeline.normalised_poses(torch_runner(G), audio, cfg)
     finally:
         G.train(was_training)
 
@@ -122,54 +78,7 @@ def predict(G: Any, audio: np.ndarray, cfg: Any, stats: dict[str, np.ndarray]) -
         AvsError: audio shorter than one frame, bad audio, bad statistics or window settings.
     """
     stats = check_stats(stats)
-    normalised = predict_normalised(G, audio, cfg)
-    normalised *= silence_gate(audio, len(normalised), float(cfg.infer.silence_gate_db))[:, None]
-    pose = denormalise(normalised, stats)
-    keypoints = flat_to_keypoints(pose) + stats["neck"]
-    if cfg.infer.hand_prior:
-        keypoints = apply_hand_prior(keypoints, stats, float(cfg.infer.hand_prior_clip))
-    return Motion(kind="keypoints-2d", data=np.ascontiguousarray(keypoints, dtype=np.float32), fps=FPS)
-
-
-def apply_hand_prior(keypoints: np.ndarray, stats: dict[str, np.ndarray], clip: float) -> np.ndarray:
-    """Both hands of (T, 49, 2) pixel keypoints projected onto the checkpoint's hand-shape priors
-    (:func:`avs.api.project_hands`); unchanged when the statistics carry no prior."""
-    priors = hand_priors(stats)
-    if priors is None:
-        return keypoints
-    out = np.array(keypoints, dtype=np.float32)
-    for side, points in HANDS.items():
-        out[:, list(points)] = project_hands(out[:, list(points)], priors[side], clip)
-    return out
-
-
-def silence_gate(audio: np.ndarray, num_frames: int, threshold_db: float) -> np.ndarray:
-    """Per pose frame, 1 where there is sound and 0 in silence (the rest pose is 0 once normalised).
-
-    Args:
-        audio: (N,) float32 mono at 16 kHz.
-        num_frames: pose frames at 15 fps.
-        threshold_db: RMS level in dBFS under which a frame counts as silent; the gate rises
-            linearly from ``threshold_db − 10`` to ``threshold_db`` and is smoothed over 5 frames.
-
-    Returns:
-        (num_frames,) float32 in [0, 1]; all ones when ``threshold_db`` is ``-inf``.
-    """
-    from scipy.ndimage import uniform_filter1d
-
-    if num_frames == 0 or threshold_db == -math.inf:
-        return np.ones(num_frames, np.float32)
-    hop = SAMPLE_RATE / FPS
-    edges = (np.arange(num_frames + 1) * hop).astype(int)
-    power = np.empty(num_frames, np.float64)
-    step = GATE_CHUNK_FRAMES  # float64 squares of about a minute at a time, never of the whole input
-    for f0 in range(0, num_frames, step):
-        f1 = min(f0 + step, num_frames)
-        chunk = np.asarray(audio[edges[f0] : edges[f1]], np.float64) ** 2
-        power[f0:f1] = np.add.reduceat(chunk, edges[f0:f1] - edges[f0]) / np.diff(edges[f0 : f1 + 1])
-    level_db = 10 * np.log10(power + 1e-20)
-    gate = np.clip((level_db - (threshold_db - 10.0)) / 10.0, 0.0, 1.0)
-    return uniform_filter1d(gate, size=5, mode="nearest").astype(np.float32)
+    return pipeline.to_motion(predict_normalised(G, audio, cfg), audio, cfg, stats)
 
 
 def _to_pixels(pose: np.ndarray, stats: dict[str, np.ndarray]) -> np.ndarray:

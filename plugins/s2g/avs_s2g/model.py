@@ -21,12 +21,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from avs.api import AvsError
+from avs_s2g.data import FRAME_MULTIPLE
 from avs_s2g.skeleton import NON_NECK_FLAT, POSE_DIM
 
 NORMS = ("batch", "instance", "group")
 UNET_DEPTH = 5
 """Downsampling blocks of the 1-D U-Net; pose lengths must be multiples of ``2**UNET_DEPTH`` = 32."""
-FRAME_MULTIPLE = 2**UNET_DEPTH
+assert FRAME_MULTIPLE == 2**UNET_DEPTH
 
 
 def _same_pad(length: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -34,6 +35,23 @@ def _same_pad(length: int, kernel: int, stride: int) -> tuple[int, int]:
     out = math.ceil(length / stride)
     total = max((out - 1) * stride + kernel - length, 0)
     return total // 2, total - total // 2
+
+
+def static_same_pad(kernel: int, stride: int) -> tuple[int, int] | None:
+    """A padding of one axis that gives TensorFlow ``"same"``'s output for every input length, or None.
+
+    TF's left pad depends on ``length mod stride`` in general; when it does not (kernel 3 stride 1,
+    kernel 4 stride 2: always 1), padding ``(left, kernel − 1 − left)`` yields the same windows at the
+    same offsets and ``ceil(length / stride)`` outputs: the right pad may be one sample longer than TF's,
+    but no window reaches it. Constant pads keep the network traceable for any length (ONNX export).
+    """
+    if kernel < stride:
+        return None
+    lefts = {_same_pad(length, kernel, stride)[0] for length in range(kernel * stride, kernel * stride + stride)}
+    if len(lefts) != 1:
+        return None
+    left = lefts.pop()
+    return left, kernel - 1 - left
 
 
 class _Norm(nn.Module):
@@ -68,13 +86,18 @@ class ConvNormLReLU(nn.Module):
         self.kernel: tuple[int, ...] = tuple(k) if isinstance(k, tuple) else (k,) * dims
         self.stride = 2 if downsample else 1
         self.padding = padding
+        # per axis, last axis first (F.pad's order); None where TF's padding depends on the length
+        static = [static_same_pad(size, self.stride) for size in reversed(self.kernel)]
+        self.static_pad: list[int] | None = None if None in static else [p for lr in static for p in lr]
         conv = nn.Conv1d if dims == 1 else nn.Conv2d
         self.conv = conv(in_ch, out_ch, self.kernel, stride=self.stride)
         self.norm = _Norm(norm, out_ch, dims)
         self.act = nn.LeakyReLU(0.2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.padding == "same":
+        if self.padding == "same" and self.static_pad is not None:
+            x = F.pad(x, self.static_pad)
+        elif self.padding == "same":
             pads: list[int] = []
             for axis, k in zip(reversed(range(2, x.dim())), reversed(self.kernel), strict=True):
                 pads.extend(_same_pad(x.shape[axis], k, self.stride))
@@ -141,12 +164,13 @@ class AudioToPoseGenerator(nn.Module):
         self.logits = nn.Conv1d(w, POSE_DIM, kernel_size=1)
         _init_glorot(self)
 
-    def forward(self, mel: torch.Tensor, num_frames: int) -> torch.Tensor:
+    def forward(self, mel: torch.Tensor, num_frames: int | torch.Tensor) -> torch.Tensor:
         """Predict poses.
 
         Args:
             mel: (B, T_mel, 64) float32 log-mel (``avs.audio.log_mel``; 418 frames for a 64-frame window).
-            num_frames: pose frames to produce at 15 fps; a multiple of 32.
+            num_frames: pose frames to produce at 15 fps; a multiple of 32 (a 0-d int64 tensor when
+                traced for ONNX export, so that the graph takes any length; then not checked).
 
         Returns:
             (B, num_frames, 98) float32 normalised neck-relative pose ``[x0..x48, y0..y48]``.
@@ -155,7 +179,7 @@ class AudioToPoseGenerator(nn.Module):
             ValueError: if ``num_frames`` is not a positive multiple of 32, or ``mel`` is not (B, T, 64)
                 with T large enough for the encoder (T_mel ≥ 17).
         """
-        if num_frames <= 0 or num_frames % FRAME_MULTIPLE:
+        if isinstance(num_frames, int) and (num_frames <= 0 or num_frames % FRAME_MULTIPLE):
             raise ValueError(f"num_frames must be a positive multiple of {FRAME_MULTIPLE}, got {num_frames}")
         if mel.dim() != 3 or mel.shape[-1] != 64:
             raise ValueError(f"mel must be (B, T, 64), got {tuple(mel.shape)}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from avs.api import GESTURE_DIRECTIONS, Method, hookimpl, lazy
+from avs.api import GESTURE_DIRECTIONS, Method, OnnxInference, hookimpl, lazy
 from avs_s2g.config import S2GConfig
 
 PAPER = (
@@ -33,5 +33,8 @@ def avs_methods() -> list[Method]:
             impl=lazy("avs_s2g.method:S2GMethod"),
             metric_directions={"l1": False, **GESTURE_DIRECTIONS},
             default_checkpoint=DEFAULT_CHECKPOINT if DEFAULT_CHECKPOINT.is_file() else None,
+            # torch-free predict path: `avs export onnx s2g CKPT` writes CKPT's .onnx sidecar
+            onnx=OnnxInference(graph=lazy("avs_s2g.export:onnx_graph"), runtime=lazy("avs_s2g.runtime:S2GRuntime"),
+                               tolerance=1e-4),
         )
     ]

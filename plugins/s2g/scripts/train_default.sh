@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Re-creates the bundled checkpoint plugins/s2g/avs_s2g/checkpoints/default.safetensors with the recipe
 # avs_s2g/configs/default-checkpoint.yaml on `avs data synth s2g` (seed 0); extra key=value arguments
-# go to `avs train`. Usage (from the repo root, after `make install`):  make default-checkpoint
+# go to `avs train`. The export step also writes the ONNX graph default.onnx beside it (torch-free predict).
+# Usage (from the repo root, after `make install`):  make default-checkpoint
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 BIN=.venv/bin

@@ -8,7 +8,7 @@ from avs.api import load
 from avs.metrics.skeleton import finger_crossing_rate
 from avs_s2g import skeleton as sk
 from avs_s2g.data import hand_priors
-from avs_s2g.inference import apply_hand_prior
+from avs_s2g.pipeline import apply_hand_prior
 
 HANDS = [[sk.left_finger(f) for f in range(5)], [sk.right_finger(f) for f in range(5)]]
 HAND_POINTS = sorted(set(sk.LEFT_HAND) | set(sk.RIGHT_HAND))

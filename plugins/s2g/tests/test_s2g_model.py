@@ -147,3 +147,29 @@ def test_validate_reports_l1(small_cfg) -> None:
     assert set(out) == {"l1"} and out["l1"] > 0
     batch["pose"] = G(batch["mel"], 64).detach()
     assert validate(G, batch, small_cfg)["l1"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("kernel", "stride", "dims"), [(3, 1, 1), (4, 2, 1), (4, 1, 1), (3, 1, 2), (4, 2, 2)])
+def test_constant_padding_equals_tensorflow_same_for_every_length(kernel: int, stride: int, dims: int) -> None:
+    """The length-independent pads (what makes the network traceable for ONNX) give TF "same"'s output."""
+    from avs_s2g.model import ConvNormLReLU, _same_pad, static_same_pad
+
+    assert static_same_pad(kernel, stride) is not None
+    torch.manual_seed(0)
+    block = ConvNormLReLU(2, 3, dims, "batch", downsample=stride == 2, kernel=kernel).eval()
+    for length in range(1, 12):
+        x = torch.randn(1, 2, *([length] * dims))
+        pads: list[int] = []
+        for _ in range(dims):
+            pads.extend(_same_pad(length, kernel, stride))
+        with torch.no_grad():
+            want = block.act(block.norm(block.conv(torch.nn.functional.pad(x, pads))))
+            got = block(x)
+        assert got.shape == want.shape and torch.equal(got, want), length
+
+
+def test_static_padding_declines_kernels_whose_left_pad_varies() -> None:
+    from avs_s2g.model import static_same_pad
+
+    assert static_same_pad(5, 3) is None  # TF's left pad is 1 or 2 depending on length mod 3
+    assert static_same_pad(2, 3) is None
