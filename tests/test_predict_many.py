@@ -119,17 +119,17 @@ def test_several_files_checked_before_any_work(tmp_path: Path, talks: Path, args
 
 def test_model_is_built_once_for_many_files(tmp_path: Path, talks: Path, monkeypatch: pytest.MonkeyPatch,
                                             speech_path: Path):
-    import avs.checkpoint
+    import avs.runtime
     from avs import cli
 
     builds = []
-    real = avs.checkpoint.build_impl
+    real = avs.runtime.load_inference  # builds the torch implementation or the ONNX runtime, whichever runs
 
     def spy(*args, **kwargs):
         builds.append(args[0].name)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(avs.checkpoint, "build_impl", spy)
+    monkeypatch.setattr(avs.runtime, "load_inference", spy)
     _clip(speech_path, talks / "c.wav", 1.0, offset=4.0)
     monkeypatch.chdir(tmp_path)
     cli.main(["predict", "s2g", "talks", *SMALL, "--out", "outs", "--quiet"])
