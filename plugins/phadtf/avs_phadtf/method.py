@@ -32,6 +32,26 @@ def _std_floor(std: np.ndarray) -> np.ndarray:
     return np.maximum(std, 1e-3 * max(float(np.median(std)), 1e-6)).astype(np.float32)
 
 
+def coeff_scale(centred: np.ndarray, exp_scale: str) -> np.ndarray:
+    """(70,) divisor of person-centred coefficients (N, 70) for ATC_net's targets.
+
+    Pose (3 angles in radians, 3 translations in pixels): each its own std. Expression: ``shared`` = one RMS
+    over the 64 components (their relative variances kept, as the reference's raw coefficients), or
+    ``per_coefficient`` = each its own std.
+
+    Raises:
+        AvsError: unknown ``exp_scale``.
+    """
+    from avs_phadtf.model import NUM_EXP
+
+    std = centred.std(axis=0)
+    if exp_scale == "shared":
+        std[:NUM_EXP] = np.sqrt(np.mean(std[:NUM_EXP] ** 2))
+    elif exp_scale != "per_coefficient":
+        raise AvsError(f"atc.exp_scale must be shared or per_coefficient; got {exp_scale!r}")
+    return _std_floor(std)
+
+
 class PhadtfMethod(MethodImpl):
     """ATC_net (+ the person's GAN and memory for ``finetune``); see the module docstring."""
 
@@ -70,7 +90,8 @@ class PhadtfMethod(MethodImpl):
                     centred.append(c[a:b][v[a:b]] - c[a:b][v[a:b]].mean(axis=0))
             if not centred:
                 raise AvsError(f"{data_root}: no training frames with a tracked face")
-            return {"coeff_std": _std_floor(np.concatenate(centred).std(axis=0)), "variant": np.array("general")}
+            return {"coeff_std": coeff_scale(np.concatenate(centred), cfg.atc.exp_scale),
+                    "variant": np.array("general")}
         person = Person.load(data_root)
         if person.num_frames < cfg.data.min_frames:
             raise AvsError(f"{person.root} has {person.num_frames} frames ({person.num_frames / 25:.1f} s); "
@@ -78,7 +99,8 @@ class PhadtfMethod(MethodImpl):
         stop, _ = split_frames(person.num_frames, cfg.data)
         c, v = person.coefficients(), person.valid
         mean = person_mean(c, v, stop)
-        return {"coeff_std": _std_floor(c[:stop][v[:stop]].std(axis=0)), "coeff_mean": mean.astype(np.float32),
+        return {"coeff_std": coeff_scale(c[:stop][v[:stop]] - mean, cfg.atc.exp_scale),
+                "coeff_mean": mean.astype(np.float32),
                 "variant": np.array("finetune"), "person_root": np.array(str(person.root.resolve())),
                 "person_name": np.array(person.name), "person_frames": np.array(person.num_frames),
                 "person_identity": person.track.get("identity", np.zeros(128, np.float32)).astype(np.float32)}
@@ -160,6 +182,23 @@ class PhadtfMethod(MethodImpl):
         if self.D is not None:
             nets["discriminator"] = self.D
         return nets
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        """Adam (lr_g / lr_d, β1, β2) as core's default, with ``atc.weight_decay`` on ATC_net's parameters."""
+        import torch
+
+        t = self.cfg.train
+        betas = (float(t.beta1), float(t.beta2))
+        atc = self.G if self.general else self.G.atc
+        atc_ids = {id(p) for p in atc.parameters()}
+        rest = [p for p in self.G.parameters() if id(p) not in atc_ids]
+        groups = [{"params": list(atc.parameters()), "weight_decay": float(self.cfg.atc.weight_decay)}]
+        if rest:
+            groups.append({"params": rest, "weight_decay": 0.0})
+        opts = {"generator": torch.optim.Adam(groups, lr=float(t.lr_g), betas=betas)}
+        if self.D is not None:
+            opts["discriminator"] = torch.optim.Adam(self.D.parameters(), lr=float(t.lr_d), betas=betas)
+        return opts
 
     def generator_step(self, batch: Mapping[str, Any]) -> tuple[Any, dict[str, float]]:
         import torch
