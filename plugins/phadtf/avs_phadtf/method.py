@@ -52,6 +52,19 @@ def coeff_scale(centred: np.ndarray, exp_scale: str) -> np.ndarray:
     return _std_floor(std)
 
 
+def finetune_range(num_frames: int, split: str, cfg: Any) -> tuple[int, int]:
+    """Frames ``[start, stop)`` of a fine-tune split: ``train`` the first ``data.train_frames``; ``test`` the
+    held-out frames after them; ``dev`` (best checkpoint) the frames after the held-out ones when there are at
+    least one clip's worth (phadtf_31: 400–607), so the held-out frames stay unseen by model selection; for a
+    shorter person dev is the held-out range itself (then evaluate ``last.safetensors``, not ``best``)."""
+    train_stop, test_stop = split_frames(num_frames, cfg.data)
+    if split == "train":
+        return 0, train_stop
+    if split == "dev" and num_frames - test_stop >= cfg.atc.clip_frames:
+        return test_stop, num_frames
+    return train_stop, test_stop
+
+
 class PhadtfMethod(MethodImpl):
     """ATC_net (+ the person's GAN and memory for ``finetune``); see the module docstring."""
 
@@ -139,14 +152,17 @@ class PhadtfMethod(MethodImpl):
                     ranges.append((person, r[split][0], r[split][1], mean))
             return AtcClips(ranges, std, self.cfg.atc.clip_frames, self.cfg.audio)
         person = Person.load(data_root)
-        train_stop, test_stop = split_frames(person.num_frames, self.cfg.data)
-        start, stop = (0, train_stop) if split == "train" else (train_stop, test_stop)
+        start, stop = finetune_range(person.num_frames, split, self.cfg)
         clips = AtcClips([(person, start, stop, self.stats["coeff_mean"])], std, self.cfg.atc.clip_frames,
                          self.cfg.audio)
         if split == "train":
             self._load_init()
-        # GAN triplets for training and validation; the test split is scored on whole generated frames instead
-        assets = self._person_assets(person) if self.cfg.gan.enabled and split != "test" else None
+        # GAN triplets for training, and for validation when dev is the held-out range itself (a short clip);
+        # a dev range after the held-out frames validates ATC_net only (no renders of those frames needed);
+        # the test split is scored on whole generated frames instead
+        train_stop, _ = split_frames(person.num_frames, self.cfg.data)
+        with_gan = split == "train" or (split == "dev" and start == train_stop)
+        assets = self._person_assets(person) if self.cfg.gan.enabled and with_gan else None
         return FinetuneItems(clips, assets, start, stop, self.cfg.gan.window, person)
 
     def _person_assets(self, person: Person) -> Any:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avs_phadtf.importer import kind_of, map_atc, map_generator
+from avs_phadtf.importer import kind_of, map_generator
 
 
 class _RefAdaIN(nn.Module):
