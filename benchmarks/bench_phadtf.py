@@ -88,7 +88,8 @@ def predict(checkpoint: str | None, target: str | None, speech: Path, seconds: f
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         soundfile.write(wav, mono, sr)
-        cmd = [str(Path(sys.executable).parent / "avs"), "predict", "phadtf", str(wav), "--out", str(Path(tmp) / "o.mp4")]
+        cmd = [str(Path(sys.executable).parent / "avs"), "predict", "phadtf", str(wav),
+               "--out", str(Path(tmp) / "o.mp4")]
         if checkpoint:
             cmd += ["--checkpoint", checkpoint]
         if target:
