@@ -56,6 +56,12 @@ class AtcConfig:
         lambda_smooth_pose: weight of Σ‖Δpose‖² (``--lambda_smooth`` 0.01).
         lambda_smooth_exp: weight of Σ‖Δexp‖² (``--lambda_smooth2`` 1e-4).
         init_std: std of the N(0, std) init of conv/linear weights (``initialize_weights``, 0.02).
+        exp_scale: how the 64 expression targets are scaled: ``shared`` (one pooled scale for all 64, so
+            their natural variances are kept as in the reference's raw BFM coefficients and the loss weighs
+            the large, mouth-driven components most) or ``per_coefficient`` (each to unit variance; the
+            many small components, mostly tracking noise, then weigh as much as mouth opening).
+        dropout: dropout on the input and output of the FC audio encoder (0 in the reference; small preset).
+        weight_decay: Adam L2 weight decay on ATC_net's parameters (0 in the reference; small preset).
     """
 
     clip_frames: int = 16
@@ -67,6 +73,9 @@ class AtcConfig:
     lambda_smooth_pose: float = 0.01
     lambda_smooth_exp: float = 1e-4
     init_std: float = 0.02
+    exp_scale: str = "shared"
+    dropout: float = 0.0
+    weight_decay: float = 0.0
 
 
 @dataclass
@@ -209,9 +218,11 @@ PAPER_PRESET: list[str] = []
 SMALL_PRESET: list[str] = [
     "gan.image_size=128", "gan.levels=7", "gan.ngf=16", "gan.ndf=16", "gan.query_dim=128",
     "gan.mem_size=512", "gan.top_k=32", "atc.conv_widths=[16,32,64,64,128]", "atc.fc_hidden=512",
+    "atc.dropout=0.3", "atc.weight_decay=1e-4",
 ]
 """CPU preset: 128² crops (7 U-Net levels so the bottleneck stays 1×1), a quarter of the widths,
 a 512-slot memory; ATC_net with a quarter of the conv widths and FC 3072→512 (paper 12288→2048),
-LSTM 256 × 3 as the paper. Fine-tunes on 2 CPU cores in minutes."""
+LSTM 256 × 3 as the paper; dropout 0.3 and weight decay 1e-4 on ATC_net (not in the reference: the general
+model sees ~36 s of speech and overfits within one pass). Fine-tunes on 2 CPU cores in minutes."""
 
 PRESETS: dict[str, list[str]] = {"paper": PAPER_PRESET, "small": SMALL_PRESET}

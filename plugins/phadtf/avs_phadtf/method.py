@@ -32,6 +32,39 @@ def _std_floor(std: np.ndarray) -> np.ndarray:
     return np.maximum(std, 1e-3 * max(float(np.median(std)), 1e-6)).astype(np.float32)
 
 
+def coeff_scale(centred: np.ndarray, exp_scale: str) -> np.ndarray:
+    """(70,) divisor of person-centred coefficients (N, 70) for ATC_net's targets.
+
+    Pose (3 angles in radians, 3 translations in pixels): each its own std. Expression: ``shared`` = one RMS
+    over the 64 components (their relative variances kept, as the reference's raw coefficients), or
+    ``per_coefficient`` = each its own std.
+
+    Raises:
+        AvsError: unknown ``exp_scale``.
+    """
+    from avs_phadtf.model import NUM_EXP
+
+    std = centred.std(axis=0)
+    if exp_scale == "shared":
+        std[:NUM_EXP] = np.sqrt(np.mean(std[:NUM_EXP] ** 2))
+    elif exp_scale != "per_coefficient":
+        raise AvsError(f"atc.exp_scale must be shared or per_coefficient; got {exp_scale!r}")
+    return _std_floor(std)
+
+
+def finetune_range(num_frames: int, split: str, cfg: Any) -> tuple[int, int]:
+    """Frames ``[start, stop)`` of a fine-tune split: ``train`` the first ``data.train_frames``; ``test`` the
+    held-out frames after them; ``dev`` (best checkpoint) the frames after the held-out ones when there are at
+    least one clip's worth (phadtf_31: 400–607), so the held-out frames stay unseen by model selection; for a
+    shorter person dev is the held-out range itself (then evaluate ``last.safetensors``, not ``best``)."""
+    train_stop, test_stop = split_frames(num_frames, cfg.data)
+    if split == "train":
+        return 0, train_stop
+    if split == "dev" and num_frames - test_stop >= cfg.atc.clip_frames:
+        return test_stop, num_frames
+    return train_stop, test_stop
+
+
 class PhadtfMethod(MethodImpl):
     """ATC_net (+ the person's GAN and memory for ``finetune``); see the module docstring."""
 
@@ -70,7 +103,8 @@ class PhadtfMethod(MethodImpl):
                     centred.append(c[a:b][v[a:b]] - c[a:b][v[a:b]].mean(axis=0))
             if not centred:
                 raise AvsError(f"{data_root}: no training frames with a tracked face")
-            return {"coeff_std": _std_floor(np.concatenate(centred).std(axis=0)), "variant": np.array("general")}
+            return {"coeff_std": coeff_scale(np.concatenate(centred), cfg.atc.exp_scale),
+                    "variant": np.array("general")}
         person = Person.load(data_root)
         if person.num_frames < cfg.data.min_frames:
             raise AvsError(f"{person.root} has {person.num_frames} frames ({person.num_frames / 25:.1f} s); "
@@ -78,7 +112,8 @@ class PhadtfMethod(MethodImpl):
         stop, _ = split_frames(person.num_frames, cfg.data)
         c, v = person.coefficients(), person.valid
         mean = person_mean(c, v, stop)
-        return {"coeff_std": _std_floor(c[:stop][v[:stop]].std(axis=0)), "coeff_mean": mean.astype(np.float32),
+        return {"coeff_std": coeff_scale(c[:stop][v[:stop]] - mean, cfg.atc.exp_scale),
+                "coeff_mean": mean.astype(np.float32),
                 "variant": np.array("finetune"), "person_root": np.array(str(person.root.resolve())),
                 "person_name": np.array(person.name), "person_frames": np.array(person.num_frames),
                 "person_identity": person.track.get("identity", np.zeros(128, np.float32)).astype(np.float32)}
@@ -117,14 +152,17 @@ class PhadtfMethod(MethodImpl):
                     ranges.append((person, r[split][0], r[split][1], mean))
             return AtcClips(ranges, std, self.cfg.atc.clip_frames, self.cfg.audio)
         person = Person.load(data_root)
-        train_stop, test_stop = split_frames(person.num_frames, self.cfg.data)
-        start, stop = (0, train_stop) if split == "train" else (train_stop, test_stop)
+        start, stop = finetune_range(person.num_frames, split, self.cfg)
         clips = AtcClips([(person, start, stop, self.stats["coeff_mean"])], std, self.cfg.atc.clip_frames,
                          self.cfg.audio)
         if split == "train":
             self._load_init()
-        # GAN triplets for training and validation; the test split is scored on whole generated frames instead
-        assets = self._person_assets(person) if self.cfg.gan.enabled and split != "test" else None
+        # GAN triplets for training, and for validation when dev is the held-out range itself (a short clip);
+        # a dev range after the held-out frames validates ATC_net only (no renders of those frames needed);
+        # the test split is scored on whole generated frames instead
+        train_stop, _ = split_frames(person.num_frames, self.cfg.data)
+        with_gan = split == "train" or (split == "dev" and start == train_stop)
+        assets = self._person_assets(person) if self.cfg.gan.enabled and with_gan else None
         return FinetuneItems(clips, assets, start, stop, self.cfg.gan.window, person)
 
     def _person_assets(self, person: Person) -> Any:
@@ -160,6 +198,23 @@ class PhadtfMethod(MethodImpl):
         if self.D is not None:
             nets["discriminator"] = self.D
         return nets
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        """Adam (lr_g / lr_d, β1, β2) as core's default, with ``atc.weight_decay`` on ATC_net's parameters."""
+        import torch
+
+        t = self.cfg.train
+        betas = (float(t.beta1), float(t.beta2))
+        atc = self.G if self.general else self.G.atc
+        atc_ids = {id(p) for p in atc.parameters()}
+        rest = [p for p in self.G.parameters() if id(p) not in atc_ids]
+        groups = [{"params": list(atc.parameters()), "weight_decay": float(self.cfg.atc.weight_decay)}]
+        if rest:
+            groups.append({"params": rest, "weight_decay": 0.0})
+        opts = {"generator": torch.optim.Adam(groups, lr=float(t.lr_g), betas=betas)}
+        if self.D is not None:
+            opts["discriminator"] = torch.optim.Adam(self.D.parameters(), lr=float(t.lr_d), betas=betas)
+        return opts
 
     def generator_step(self, batch: Mapping[str, Any]) -> tuple[Any, dict[str, float]]:
         import torch

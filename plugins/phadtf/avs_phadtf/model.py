@@ -73,15 +73,20 @@ class ATCNet(nn.Module):
         self.audio_eocder_fc = nn.Sequential(
             nn.Linear(self.flat, cfg.fc_hidden), nn.ReLU(True), nn.Linear(cfg.fc_hidden, cfg.hidden), nn.ReLU(True),
         )
+        self.fc_dropout = nn.Dropout(cfg.dropout)  # no parameters: the state dict keeps the reference's names
         self.lstm = nn.LSTM(cfg.hidden, cfg.hidden, cfg.lstm_layers, batch_first=True)
         self.lstm_fc = nn.Sequential(nn.Linear(cfg.hidden, NUM_COEFFS))
         init_normal(self, cfg.init_std)
 
     def encode(self, mfcc: torch.Tensor) -> torch.Tensor:
-        """(B, T, 28, 12) → (B, T, hidden) per-frame audio features (frames folded into the batch)."""
+        """(B, T, 28, 12) → (B, T, hidden) per-frame audio features (frames folded into the batch).
+
+        ``atc.dropout`` (0 in the reference) acts on the FC encoder's input and output in training.
+        """
         b, t = mfcc.shape[:2]
         x = self.audio_eocder(mfcc.reshape(b * t, 1, *mfcc.shape[2:]))
-        return self.audio_eocder_fc(x.reshape(b * t, -1)).reshape(b, t, -1)
+        x = self.audio_eocder_fc(self.fc_dropout(x.reshape(b * t, -1)))
+        return self.fc_dropout(x).reshape(b, t, -1)
 
     def forward(self, mfcc: torch.Tensor) -> torch.Tensor:
         """(B, T, 28, 12) MFCC windows → (B, T, 70) coefficients (normalised space, see ``data.py``)."""

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from avs_phadtf.importer import kind_of, map_atc, map_generator
+from avs_phadtf.importer import kind_of, map_generator
 
 
 class _RefAdaIN(nn.Module):
@@ -99,19 +99,87 @@ def test_generator_parity_with_reference_names() -> None:
     torch.testing.assert_close(m2, m1, atol=1e-5, rtol=1e-4)
 
 
-def test_atc_parity_with_reference_names() -> None:
-    from avs_phadtf.config import AtcConfig
+def _reference_atc_state(seed: int) -> dict[str, torch.Tensor]:
+    """Random tensors under the names and shapes of the reference ``models.py::ATC_net(70)`` (paper size):
+    ``ops.conv2d`` = Conv2d 3×3 without bias + BatchNorm2d + ReLU at indices 0, 1, 3, 4, 5 of ``audio_eocder``;
+    ``audio_eocder_fc`` Linear 12288→2048 (index 0) and 2048→256 (index 2); LSTM 256, 3 layers; ``lstm_fc.0``."""
+    g = torch.Generator().manual_seed(seed)
+    state: dict[str, torch.Tensor] = {}
+    for idx, (cin, cout) in zip((0, 1, 3, 4, 5), ((1, 64), (64, 128), (128, 256), (256, 256), (256, 512)),
+                                strict=True):
+        state[f"audio_eocder.{idx}.0.weight"] = torch.randn(cout, cin, 3, 3, generator=g) * (2 / (9 * cin)) ** 0.5
+        state[f"audio_eocder.{idx}.1.weight"] = 1 + 0.1 * torch.randn(cout, generator=g)
+        state[f"audio_eocder.{idx}.1.bias"] = 0.1 * torch.randn(cout, generator=g)
+        state[f"audio_eocder.{idx}.1.running_mean"] = 0.1 * torch.randn(cout, generator=g)
+        state[f"audio_eocder.{idx}.1.running_var"] = 0.5 + torch.rand(cout, generator=g)
+        state[f"audio_eocder.{idx}.1.num_batches_tracked"] = torch.tensor(1234)
+    for idx, (cin, cout) in ((0, (12288, 2048)), (2, (2048, 256))):
+        state[f"audio_eocder_fc.{idx}.weight"] = torch.randn(cout, cin, generator=g) / cin ** 0.5
+        state[f"audio_eocder_fc.{idx}.bias"] = 0.1 * torch.randn(cout, generator=g)
+    for layer in range(3):
+        for kind in ("ih", "hh"):
+            state[f"lstm.weight_{kind}_l{layer}"] = torch.randn(4 * 256, 256, generator=g) / 16
+            state[f"lstm.bias_{kind}_l{layer}"] = 0.1 * torch.randn(4 * 256, generator=g)
+    state["lstm_fc.0.weight"] = torch.randn(70, 256, generator=g) / 16
+    state["lstm_fc.0.bias"] = 0.1 * torch.randn(70, generator=g)
+    return state
+
+
+def _restated_atc_forward(s: dict[str, torch.Tensor], mfcc: torch.Tensor) -> torch.Tensor:
+    """ATC_net's forward restated from the spec with plain functionals (eval-mode BatchNorm; LSTM gates i, f, g, o
+    in PyTorch's row order; zero initial state): (B, T, 28, 12) → (B, T, 70)."""
+    b, t = mfcc.shape[:2]
+    x = mfcc.reshape(b * t, 1, 28, 12)
+    for idx in (0, 1, 3, 4, 5):
+        x = F.conv2d(x, s[f"audio_eocder.{idx}.0.weight"], padding=1)
+        x = F.batch_norm(x, s[f"audio_eocder.{idx}.1.running_mean"], s[f"audio_eocder.{idx}.1.running_var"],
+                         s[f"audio_eocder.{idx}.1.weight"], s[f"audio_eocder.{idx}.1.bias"], False, 0.0, 1e-5)
+        x = F.relu(x)
+        if idx == 1:
+            x = F.max_pool2d(x, 3, stride=(1, 2))
+    x = F.max_pool2d(x, 3, stride=(2, 2))
+    assert x.shape[1:] == (512, 12, 2)  # 12288 features per frame
+    x = F.relu(F.linear(x.reshape(b * t, -1), s["audio_eocder_fc.0.weight"], s["audio_eocder_fc.0.bias"]))
+    x = F.relu(F.linear(x, s["audio_eocder_fc.2.weight"], s["audio_eocder_fc.2.bias"])).reshape(b, t, 256)
+    for layer in range(3):
+        h, c, out = torch.zeros(b, 256), torch.zeros(b, 256), []
+        for k in range(t):
+            z = (x[:, k] @ s[f"lstm.weight_ih_l{layer}"].T + s[f"lstm.bias_ih_l{layer}"]
+                 + h @ s[f"lstm.weight_hh_l{layer}"].T + s[f"lstm.bias_hh_l{layer}"])
+            i, f, gg, o = z.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(gg)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            out.append(h)
+        x = torch.stack(out, dim=1)
+    return F.linear(x, s["lstm_fc.0.weight"], s["lstm_fc.0.bias"])
+
+
+def test_atc_import_parity_with_reference_names(tmp_path) -> None:
+    """A reference-named, reference-shaped ATC_net state (as DataParallel saved it) through ``avs import``'s
+    reader: every tensor lands unchanged in a strict load of our paper-size ATC_net, whose output equals the
+    restated forward pass with those tensors."""
+    from avs.config import build_config
+    from avs_phadtf.config import PhadtfConfig
+    from avs_phadtf.importer import import_reference
     from avs_phadtf.model import ATCNet
 
-    torch.manual_seed(1)
-    ref = ATCNet(AtcConfig(conv_widths=[8, 8, 16, 16, 16], fc_hidden=32))  # same tree as models.py::ATC_net
-    state = {f"module.{k}": v for k, v in ref.state_dict().items()}
-    assert "audio_eocder.0.0.weight" in map_atc(state) and "lstm.weight_ih_l2" in map_atc(state)
-    ours = ATCNet(AtcConfig(conv_widths=[8, 8, 16, 16, 16], fc_hidden=32))
-    ours.load_state_dict(map_atc(state), strict=True)
-    x = torch.randn(1, 5, 28, 12)
-    ref.eval(), ours.eval()
-    torch.testing.assert_close(ours(x), ref(x))
+    state = _reference_atc_state(seed=1)
+    torch.save({f"module.{k}": v for k, v in state.items()}, tmp_path / "atcnet_lstm_general.pth")
+    cfg = build_config(PhadtfConfig, overrides=["variant=general"])
+    nets, stats = import_reference(tmp_path / "atcnet_lstm_general.pth", cfg)
+    ours = ATCNet(cfg.atc)
+    ours.load_state_dict(nets["generator"], strict=True)  # complete: no missing, no unexpected key
+    mine = ours.state_dict()
+    assert mine.keys() == state.keys()
+    for key, value in state.items():
+        assert torch.equal(mine[key], value), key
+    assert stats["coeff_std"].shape == (70,)
+    x = torch.randn(2, 5, 28, 12, generator=torch.Generator().manual_seed(2))
+    ours.eval()
+    with torch.no_grad():
+        got, want = ours(x), _restated_atc_forward(state, x)
+    assert want.abs().mean() > 0.05  # the random weights give a non-trivial output
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
 
 
 def test_unknown_state_dict_is_refused() -> None:

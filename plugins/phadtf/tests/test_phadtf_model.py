@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -90,3 +91,31 @@ def test_memory_hinge_loss_trains_the_query(small_cfg) -> None:
         loss.backward()
         opt.step()
     assert float(mem.hinge_loss(mem(feats), idents).detach()) < first
+
+
+def test_finetune_dev_range_leaves_the_held_out_frames_to_test(small_cfg) -> None:
+    """Model selection (dev) never sees the held-out (test) frames when the person has frames after them."""
+    from avs_phadtf.method import finetune_range
+
+    long = {s: finetune_range(607, s, small_cfg) for s in ("train", "dev", "test")}
+    assert long == {"train": (0, 300), "dev": (400, 607), "test": (300, 400)}
+    short = {s: finetune_range(200, s, small_cfg) for s in ("train", "dev", "test")}
+    assert short == {"train": (0, 150), "dev": (150, 200), "test": (150, 200)}  # no frames left: dev = test
+    assert finetune_range(410, "dev", small_cfg) == (300, 400)  # 10 frames after test: fewer than one clip
+
+
+def test_shared_expression_scale_keeps_relative_variances() -> None:
+    import numpy as np
+
+    from avs.api import AvsError
+    from avs_phadtf.method import coeff_scale
+
+    rng = np.random.default_rng(0)
+    centred = rng.normal(size=(500, 70)) * np.r_[np.linspace(1.0, 0.01, 64), [0.1, 0.1, 0.1, 20, 20, 2]]
+    shared, per = coeff_scale(centred, "shared"), coeff_scale(centred, "per_coefficient")
+    assert np.ptp(shared[:64]) == 0 and np.allclose(shared[64:], per[64:])
+    assert shared[0] == pytest.approx(np.sqrt(np.mean(centred[:, :64].std(axis=0) ** 2)), rel=1e-5)
+    z = centred / shared
+    assert z[:, 0].std() > 10 * z[:, 63].std()  # mouth-scale component keeps its weight in the MSE
+    with pytest.raises(AvsError):
+        coeff_scale(centred, "whitened")
