@@ -80,7 +80,9 @@ def test_generator_and_critic_losses_backpropagate(tiny_cfg) -> None:
 def test_landmark_loss_masks_items_without_audio() -> None:
     from avs_rdgan.audio2landmark import AudioToLandmarks
 
-    m = AudioToLandmarks(64, 8, 4)
+    m = AudioToLandmarks(64, 1)
+    m.weight.normal_()
+    m.pattern.normal_()
     batch = {"mel": torch.randn(2, 16, 64), "disp": torch.zeros(2, 4, 68, 2), "has_audio": torch.tensor([0.0, 0.0])}
     loss, _ = losses.landmark_loss(m, batch)
     assert float(loss) == 0.0
