@@ -139,10 +139,10 @@ def critic_loss(G: Any, critics: Any, batch: Mapping[str, torch.Tensor]) -> tupl
     n = il.shape[0]
     s_lr, s_rl = seed[:n], seed[n:]
     f_lr, f_rl = frame[:n], frame[n:]
-    loss = (adversarial_d(critics.right.seed(ir), critics.right.seed(s_lr))
-            + adversarial_d(critics.left.seed(il), critics.left.seed(s_rl))
-            + adversarial_d(critics.right.fine(ir), critics.right.fine(f_lr))
-            + adversarial_d(critics.left.fine(il), critics.left.fine(f_rl)))
+    # one forward call of all critics (real, fake per critic, each run separately), so that DDP syncs them
+    logits = critics([("right", "seed", ir), ("right", "seed", s_lr), ("left", "seed", il), ("left", "seed", s_rl),
+                      ("right", "fine", ir), ("right", "fine", f_lr), ("left", "fine", il), ("left", "fine", f_rl)])
+    loss = sum(adversarial_d(logits[k], logits[k + 1]) for k in range(0, 8, 2))
     return loss, {"d": float(loss.detach()) / 4}
 
 
