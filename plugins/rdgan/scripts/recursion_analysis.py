@@ -9,8 +9,11 @@ against the real crops of:
 - ``self``: G(real frame t, B_t) (the generator given the answer's own image: its reconstruction ceiling);
 - ``photo``: the photo unchanged; ``warp``: the photo warped piecewise-affinely to the target landmarks.
 
-Prints one JSON line per system (means over all target frames) and the SSIM per frame index of the recursive and
-one-step systems (drift shows as a recursive curve falling below the one-step one).
+Prints one JSON line per system (means over all target frames), the SSIM per frame index of the recursive and
+one-step systems (drift shows as a recursive curve falling below the one-step one), and the **edge response**:
+inside the mouth's landmark box (±4 px), the mean absolute change of the one-step frame when the photo's own edge
+map is replaced by the target's, |G(photo, B_t) − G(photo, B_photo)|, against the real change |I_t − photo|
+(grey levels; a generator that ignores the edge maps has a response near 0).
 
 Usage: python plugins/rdgan/scripts/recursion_analysis.py DATA [--checkpoint C] [--frames 25]
 """
@@ -59,6 +62,7 @@ def main(argv: list[str]) -> None:
     G = impl.generator.eval()
     names = ("recursive", "one_step", "self", "photo", "warp")
     rows: dict[str, list[tuple[int, float, float]]] = {k: [] for k in names}
+    response: list[tuple[float, float]] = []
     with torch.no_grad():
         for clip in data.load_clips(args.data, "test", impl.cfg):
             v = np.flatnonzero(clip.valid)
@@ -66,9 +70,16 @@ def main(argv: list[str]) -> None:
             photo, plm = clip.crops[first], clip.lm[first]
             rec = recursive_frames(G, photo, clip.lm[later], photo)
             ph = torch.from_numpy(to_unit(photo))[None]
+            own_edges = torch.from_numpy(to_unit(edge_map(plm)))[None]
+            base = from_unit(G(ph, own_edges, ph)[1][0].numpy()).astype(np.float64)
             for k, j in enumerate(later):
                 edges = torch.from_numpy(to_unit(edge_map(clip.lm[j])))[None]
                 one = from_unit(G(ph, edges, ph)[1][0].numpy())
+                x0, y0 = np.floor(clip.lm[j][48:68].min(0) - 4).astype(int).clip(0, 127)
+                x1, y1 = np.ceil(clip.lm[j][48:68].max(0) + 4).astype(int).clip(1, 128)
+                box = (slice(y0, y1), slice(x0, x1))
+                response.append((float(np.abs(one.astype(np.float64) - base)[box].mean()),
+                                 float(np.abs(clip.crops[j].astype(np.float64) - photo)[box].mean())))
                 real_t = torch.from_numpy(to_unit(clip.crops[j]))[None]
                 own = from_unit(G(real_t, edges, real_t)[1][0].numpy())
                 for name, img in (("recursive", rec[k]), ("one_step", one), ("self", own), ("photo", photo),
@@ -78,6 +89,9 @@ def main(argv: list[str]) -> None:
         a = np.array(r)
         print(json.dumps({"system": name, "ssim": round(float(a[:, 1].mean()), 4),
                           "psnr": round(float(a[:, 2].mean()), 2), "frames": len(a)}))
+    r = np.array(response)
+    print(json.dumps({"edge_response_mouth": round(float(r[:, 0].mean()), 2),
+                      "real_change_mouth": round(float(r[:, 1].mean()), 2)}))
     for name in ("recursive", "one_step", "photo"):
         a = np.array(rows[name])
         curve = [round(float(a[a[:, 0] == k, 1].mean()), 3) for k in range(int(a[:, 0].max()) + 1)]
