@@ -54,6 +54,9 @@ class LossConfig:
         w_adv: weight of each adversarial term (ours: the reference's weighting is unusable, its signs
             are inconsistent; 0.01 is pix2pix's ratio of the GAN term to L1, 1 : 100).
         w_parallelogram: weight of mean|I_l + I_r − G(l, B_r) − G(r, B_l)| (reference 0.01).
+        w_mouth: weight of an extra L1 term inside the lip box (landmarks 48–67 ± 4 px) of each of the four
+            evaluations of both GANs (ours, not the reference's; 0 = the reference's objective). Without it the
+            small model learns to copy its input face and ignore the edge maps (plugin README, "Measured").
         ssim_window: Gaussian window side of the SSIM loss (reference 11).
         ssim_sigma: its σ (reference 1.5).
     """
@@ -62,6 +65,7 @@ class LossConfig:
     w_l1: float = 1.0
     w_adv: float = 0.01
     w_parallelogram: float = 0.01
+    w_mouth: float = 0.0
     ssim_window: int = 11
     ssim_sigma: float = 1.5
 
