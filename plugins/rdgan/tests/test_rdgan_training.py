@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SHARED_VIDEO
+SHARED_VIDEO = Path(__file__).resolve().parents[3].parent / "shared" / "samples" / "video"
 
 TINY = ["model.width=0.25", "train.batch_size=2", "data.a2l_frames=16", "data.test_pairs=2", "train.device=cpu",
         "train.seed=0", "train.iterations_per_epoch=2", "train.d_steps=2"]
