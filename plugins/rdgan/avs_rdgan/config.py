@@ -100,7 +100,8 @@ class DataConfig:
         max_gap: largest j − i of a training pair (i, j > i) within a clip, in frames; 0 = all pairs
             (the reference's CK+ sequences are 10–60 frames, so all pairs; our clips are minutes).
         test_pairs: test pairs (first frame, later frame) per test segment; 0 = every later frame.
-        a2l_frames: frames (at 25 fps) of each audio→landmark training window.
+        a2l_frames: frames (at 25 fps) of the audio→landmark windows of each pair item (the validation metric
+            ``a2l_l1_px``; the model itself is fitted in closed form on whole clips).
         dev_fraction: share of subjects of a CK+-style folder held out for dev (the same share for test).
         min_face: smallest accepted face box side in pixels (smaller faces are refused).
     """

@@ -94,7 +94,7 @@ def _slice(src: Path, out: Path, seconds: float) -> Path:
     return out
 
 
-@pytest.mark.slow  # face tracking of the slice and of every system's frames: ~30 s on one idle core
+@pytest.mark.slow  # face tracking of the slice and of every system's frames: 11 s at a load average of 4
 @pytest.mark.skipif(not (SHARED_VIDEO / "hdtf_WDA_BobMenendez_000.mp4").is_file(),
                     reason="the project's sample talking-face videos (../shared/samples/video) are not here")
 def test_train_and_evaluate_on_a_real_clip(method, tmp_path: Path) -> None:
