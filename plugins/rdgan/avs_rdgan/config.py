@@ -31,16 +31,17 @@ class ModelConfig:
         dropout_keep: keep-probability of the seed image encoder's dropout (reference 0.6).
         leaky_slope: negative slope of the encoders' LeakyReLU (reference 0.2).
         mel_bands: log-mel bands of the audio→landmark model's input.
-        a2l_channels: channels of its 1-D convolutions.
-        a2l_hidden: hidden size (per direction) of its bidirectional LSTM.
+        a2l_context: video frames of log-mel context on each side of the audio→landmark model's linear
+            mouth-opening regression (:mod:`avs_rdgan.audio2landmark`).
+        a2l_lambdas: its ridge strengths per training frame; the one with the lowest dev landmark L1 is kept.
     """
 
     width: float = 1.0
     dropout_keep: float = 0.6
     leaky_slope: float = 0.2
     mel_bands: int = 64
-    a2l_channels: int = 128
-    a2l_hidden: int = 128
+    a2l_context: int = 4
+    a2l_lambdas: list[float] = field(default_factory=lambda: [1.0, 3.0, 10.0, 30.0, 100.0])
 
 
 @dataclass
@@ -53,7 +54,9 @@ class LossConfig:
         w_adv: weight of each adversarial term (ours: the reference's weighting is unusable, its signs
             are inconsistent; 0.01 is pix2pix's ratio of the GAN term to L1, 1 : 100).
         w_parallelogram: weight of mean|I_l + I_r − G(l, B_r) − G(r, B_l)| (reference 0.01).
-        w_a2l: weight of the audio→landmark L1 loss (ours; its parameters are disjoint from the GANs').
+        w_mouth: weight of an extra L1 term inside the lip box (landmarks 48–67 ± 4 px) of each of the four
+            evaluations of both GANs (ours, not the reference's; 0 = the reference's objective). Without it the
+            small model learns to copy its input face and ignore the edge maps (plugin README, "Measured").
         ssim_window: Gaussian window side of the SSIM loss (reference 11).
         ssim_sigma: its σ (reference 1.5).
     """
@@ -62,7 +65,7 @@ class LossConfig:
     w_l1: float = 1.0
     w_adv: float = 0.01
     w_parallelogram: float = 0.01
-    w_a2l: float = 1.0
+    w_mouth: float = 0.0
     ssim_window: int = 11
     ssim_sigma: float = 1.5
 
@@ -79,7 +82,6 @@ class OptimConfig:
         weight_decay: L2 on every weight of the GANs and critics (reference 5e-4).
         alpha: RMSProp's squared-gradient decay (TensorFlow's default 0.9; torch's is 0.99).
         eps: RMSProp's ε.
-        lr_a2l: learning rate of the audio→landmark model (ours; RMSProp, no weight decay).
     """
 
     lr: float = 1e-4
@@ -88,7 +90,6 @@ class OptimConfig:
     weight_decay: float = 5e-4
     alpha: float = 0.9
     eps: float = 1e-8
-    lr_a2l: float = 1e-3
 
 
 @dataclass
@@ -99,7 +100,8 @@ class DataConfig:
         max_gap: largest j − i of a training pair (i, j > i) within a clip, in frames; 0 = all pairs
             (the reference's CK+ sequences are 10–60 frames, so all pairs; our clips are minutes).
         test_pairs: test pairs (first frame, later frame) per test segment; 0 = every later frame.
-        a2l_frames: frames (at 25 fps) of each audio→landmark training window.
+        a2l_frames: frames (at 25 fps) of the audio→landmark windows of each pair item (the validation metric
+            ``a2l_l1_px``; the model itself is fitted in closed form on whole clips).
         dev_fraction: share of subjects of a CK+-style folder held out for dev (the same share for test).
         min_face: smallest accepted face box side in pixels (smaller faces are refused).
     """
@@ -167,8 +169,6 @@ class RDGANConfig:
 
 SMALL_PRESET: list[str] = [
     "model.width=0.5",
-    "model.a2l_channels=96",
-    "model.a2l_hidden=64",
     "train.batch_size=8",
 ]
 """Overrides for the CPU-sized networks of the bundled checkpoint (half the reference's channels)."""

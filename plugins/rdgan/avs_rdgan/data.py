@@ -344,7 +344,8 @@ class PairDataset:
     """Map-style dataset of image pairs with their edge maps, plus an audio→landmark window.
 
     Item (numpy, float32): ``left``, ``right`` (3, 128, 128) in [−1, 1]; ``left_edges``, ``right_edges``
-    (3, 128, 128) in [−1, 1]; ``mel`` (4K, M) log-mel and ``disp`` (K, 68, 2) displacements of the K
+    (3, 128, 128) in [−1, 1]; ``left_mouth``, ``right_mouth`` (1, 128, 128) lip-box masks
+    (:func:`mouth_mask`); ``mel`` (4K, M) log-mel and ``disp`` (K, 68, 2) displacements of the K
     frames (``data.a2l_frames``) around the right frame; ``has_audio`` 1.0 when the window has audio and
     only valid frames, else 0.0 (zeros then).
     """
@@ -376,7 +377,19 @@ class PairDataset:
             "left_edges": to_unit(edge_map(clip.lm[i])), "right_edges": to_unit(edge_map(clip.lm[j])),
             "mel": np.ascontiguousarray(mel, np.float32), "disp": np.ascontiguousarray(disp, np.float32),
             "has_audio": np.float32(has),
+            "left_mouth": mouth_mask(clip.lm[i]), "right_mouth": mouth_mask(clip.lm[j]),
         }
+
+
+def mouth_mask(lm: np.ndarray, margin: float = 4.0, size: int = IMAGE_SIZE) -> np.ndarray:
+    """(1, size, size) float32 mask, 1 inside the box of the lip landmarks 48–67 (crop pixels) grown by
+    ``margin`` px (the region ``loss.w_mouth`` weights)."""
+    mask = np.zeros((1, size, size), np.float32)
+    (x0, y0), (x1, y1) = lm[48:68].min(0) - margin, lm[48:68].max(0) + margin
+    ys = slice(int(np.clip(np.floor(y0), 0, size)), int(np.clip(np.ceil(y1), 0, size)))
+    xs = slice(int(np.clip(np.floor(x0), 0, size)), int(np.clip(np.ceil(x1), 0, size)))
+    mask[0, ys, xs] = 1.0
+    return mask
 
 
 def mel_stats(clips: list[FaceClip], n_mels: int = 64) -> dict[str, np.ndarray]:

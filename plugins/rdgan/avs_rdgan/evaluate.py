@@ -15,9 +15,13 @@ Each is scored by ``avs.face.face_image_metrics`` against the real crops: ``ssim
 grayscale, 11×11 Gaussian σ 1.5, K1 0.01, K2 0.03, L 255), ``psnr``, ``lmd`` (landmark distance of the
 tracked generated face to the real one), ``identity_cos`` (128-d embedding cosine, generated vs real
 clip), ``lip_sync_corr``, ``pose_error_deg``, ``hs``, ``face_found``; plus ``identity_to_photo`` (cosine of
-each generated frame's embedding to the source photo's). The audio→landmark model alone:
+each generated frame's embedding to the source photo's). The audio→landmark model alone, over every valid
+frame of each test segment (prediction and real displacements both centred over the segment):
 ``a2l_l1_px`` (mean |predicted − real| displacement in 128-px crop pixels; ``a2l_l1_px_static`` for zero
-displacement) and ``a2l_mouth_corr`` (Pearson correlation of predicted and real inner-lip opening 62↔66).
+displacement: no motion), ``a2l_mouth_corr`` (Pearson correlation of predicted and real inner-lip opening
+62↔66), ``a2l_open_rms_corr`` (predicted opening vs the audio's RMS loudness per 40-ms frame) and
+``a2l_open_rms_corr_real`` (the real clip's opening vs the same loudness); correlations are averaged over
+segments.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ SYSTEMS = ("", "_audio", "_photo", "_warp")
 SUITE_DIRECTIONS = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_error_deg": False,
                     "hs": True, "lip_sync_corr": True, "face_found": True, "identity_to_photo": True}
 METRIC_DIRECTIONS: dict[str, bool] = {f"{k}{s}": v for s in SYSTEMS for k, v in SUITE_DIRECTIONS.items()}
-METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True})
+METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True,
+                          "a2l_open_rms_corr": True, "a2l_open_rms_corr_real": True})
 
 
 def warp_baseline(source: np.ndarray, source_lm: np.ndarray, target_lm: np.ndarray) -> np.ndarray:
@@ -111,7 +116,10 @@ def system_clips(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any =
             disp = predict_displacements(a2l, clip.audio, clip.num_frames, 16000, int(cfg.infer.smooth))
             own, _ = own_box(photo_lm[None] + float(cfg.infer.a2l_gain) * disp[later] * IMAGE_SIZE)
             out["_audio"].append(recursive_frames(G, photo, own, photo, device))
-            out["a2l"].append((disp[later], clip.disp[later]))
+            v = np.flatnonzero(clip.valid)
+            rms = np.sqrt(np.mean(np.square(clip.audio[:clip.num_frames * 640].reshape(-1, 640)), axis=1))
+            real = clip.disp[v] - clip.disp[v].mean(0)
+            out["a2l"].append((disp[v] - disp[v].mean(0), real, rms[v]))
         out["audio"].append(audio)
     return out
 
@@ -145,14 +153,38 @@ def evaluate(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any = "cp
         metrics["identity_to_photo"] = float(np.mean(ids))
         result.update({f"{k}{suffix}": float(v) for k, v in metrics.items()})
     if sc["a2l"]:
-        pred = np.concatenate([p for p, _ in sc["a2l"]])
-        real = np.concatenate([r for _, r in sc["a2l"]])
-        result["a2l_l1_px"] = float(np.abs(pred - real).mean() * IMAGE_SIZE)
-        result["a2l_l1_px_static"] = float(np.abs(real).mean() * IMAGE_SIZE)
-        po, ro = pred[:, 66, 1] - pred[:, 62, 1], real[:, 66, 1] - real[:, 62, 1]
-        if po.std() > 0 and ro.std() > 0:
-            result["a2l_mouth_corr"] = float(np.corrcoef(po, ro)[0, 1])
+        result.update(audio_landmark_metrics(sc["a2l"]))
     return result
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 and a.std() > 0 and b.std() > 0 else float("nan")
+
+
+def audio_landmark_metrics(segs: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Scores of the audio→landmark model (module docstring).
+
+    Args:
+        segs: per segment ``(predicted, real, rms)``: (V, 68, 2) displacements in face-box units (each
+            centred over the segment) and (V,) RMS loudness per frame.
+
+    Returns:
+        ``a2l_l1_px``, ``a2l_l1_px_static``, ``a2l_mouth_corr``, ``a2l_open_rms_corr``,
+        ``a2l_open_rms_corr_real`` (correlations: mean over segments where defined).
+    """
+    from avs_rdgan.audio2landmark import mouth_opening
+
+    pred = np.concatenate([p for p, _, _ in segs])
+    real = np.concatenate([r for _, r, _ in segs])
+    out = {"a2l_l1_px": float(np.abs(pred - real).mean() * IMAGE_SIZE),
+           "a2l_l1_px_static": float(np.abs(real).mean() * IMAGE_SIZE)}
+    for key, pairs in (("a2l_mouth_corr", [(mouth_opening(p), mouth_opening(r)) for p, r, _ in segs]),
+                       ("a2l_open_rms_corr", [(mouth_opening(p), e) for p, _, e in segs]),
+                       ("a2l_open_rms_corr_real", [(mouth_opening(r), e) for _, r, e in segs])):
+        vals = [c for c in (_corr(a, b) for a, b in pairs) if np.isfinite(c)]
+        if vals:
+            out[key] = float(np.mean(vals))
+    return out
 
 
 def predict_clips(G: Any, a2l: Any, dataset: PairDataset, cfg: Any, device: Any = "cpu") -> Any:

@@ -12,7 +12,9 @@ translations) and G(l, B_l) ≈ I_l, G(r, B_r) ≈ I_r (identities). Generator l
 - adversarial, the two translations of each GAN, judged by the critic of the side they imitate:
   ``w_adv · BCE(D(fake), 1)``, the non-saturating GAN loss (Goodfellow et al. 2014) — a standard
   documented loss in place of the reference's, whose signs are inconsistent;
-- parallelogram: ``w_parallelogram · mean|I_l + I_r − G(l, B_r) − G(r, B_l)|`` on the fine frames.
+- parallelogram: ``w_parallelogram · mean|I_l + I_r − G(l, B_r) − G(r, B_l)|`` on the fine frames;
+- ours, off by default (``w_mouth`` = 0): ``w_mouth`` · L1 inside the target's lip box (landmarks 48–67 ± 4 px)
+  for both GANs' four evaluations, so that the mouth has to follow the edge map.
 
 Critic loss: ``BCE(D(real), 1) + BCE(D(fake), 0)`` for each of the four critics (left/right × seed/fine).
 Weight decay 5e-4 is the optimiser's (:meth:`avs_rdgan.method.RDGANMethod.configure_optimizers`).
@@ -118,6 +120,12 @@ def generator_loss(G: Any, critics: Any, batch: Mapping[str, torch.Tensor], cfg:
     loss = w.w_ssim * ssim_seed + w.w_l1 * (l1_seed + l1_fine) + w.w_parallelogram * para
     logs = {"l1_seed": float(l1_seed.detach()) / 4, "l1": float(l1_fine.detach()) / 4,
             "ssim_seed": 1 - float(ssim_seed.detach()) / 4, "parallelogram": float(para.detach())}
+    if w.w_mouth > 0:
+        masks = torch.cat([batch["right_mouth"], batch["left_mouth"], batch["left_mouth"], batch["right_mouth"]])
+        denom = masks.sum().clamp(min=1.0) * seed.shape[1]
+        mouth = ((seed - target).abs() * masks).sum() / denom + ((frame - target).abs() * masks).sum() / denom
+        loss = loss + w.w_mouth * 4 * mouth  # 4 evaluations, like the summed L1 terms
+        logs["l1_mouth"] = float(mouth.detach()) / 2
     if critics is not None and w.w_adv > 0:
         # G(l, B_r) imitates the right image: the right critic judges it; G(r, B_l) the left.
         adv = (adversarial_g(critics.right.seed(seeds[0])) + adversarial_g(critics.left.seed(seeds[1]))
@@ -139,10 +147,10 @@ def critic_loss(G: Any, critics: Any, batch: Mapping[str, torch.Tensor]) -> tupl
     n = il.shape[0]
     s_lr, s_rl = seed[:n], seed[n:]
     f_lr, f_rl = frame[:n], frame[n:]
-    loss = (adversarial_d(critics.right.seed(ir), critics.right.seed(s_lr))
-            + adversarial_d(critics.left.seed(il), critics.left.seed(s_rl))
-            + adversarial_d(critics.right.fine(ir), critics.right.fine(f_lr))
-            + adversarial_d(critics.left.fine(il), critics.left.fine(f_rl)))
+    # one forward call of all critics (real, fake per critic, each run separately), so that DDP syncs them
+    logits = critics([("right", "seed", ir), ("right", "seed", s_lr), ("left", "seed", il), ("left", "seed", s_rl),
+                      ("right", "fine", ir), ("right", "fine", f_lr), ("left", "fine", il), ("left", "fine", f_rl)])
+    loss = sum(adversarial_d(logits[k], logits[k + 1]) for k in range(0, 8, 2))
     return loss, {"d": float(loss.detach()) / 4}
 
 

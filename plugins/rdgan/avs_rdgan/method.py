@@ -21,8 +21,9 @@ class RDGANMethod(MethodImpl):
 
     Networks: ``generator`` (:class:`~avs_rdgan.model.RDGenerator`: seed and fine generators),
     ``discriminator`` (:class:`~avs_rdgan.model.DualCritics`: left/right × seed/fine critics) and
-    ``audio2landmark`` (:class:`~avs_rdgan.audio2landmark.AudioToLandmarks`, trained in the same generator
-    step on disjoint parameters). Optimisers: RMSProp, lr 1e-4 · 0.9^(iter/2000), weight decay 5e-4.
+    ``audio2landmark`` (:class:`~avs_rdgan.audio2landmark.AudioToLandmarks`: buffers only, fitted in closed
+    form by :meth:`compute_stats`, not by gradient). Optimisers: RMSProp, lr 1e-4 · 0.9^(iter/2000), weight
+    decay 5e-4.
     """
 
     val_key = "l1"
@@ -33,9 +34,7 @@ class RDGANMethod(MethodImpl):
         self.generator = model.build_generator(cfg)
         self.discriminator = model.build_critics(cfg)
         self.audio2landmark = audio2landmark.build_audio_model(cfg)
-        for key in ("mel_mean", "mel_std"):
-            if key in self.stats and np.asarray(self.stats[key]).shape == (cfg.model.mel_bands,):
-                getattr(self.audio2landmark, key).copy_(torch.as_tensor(np.asarray(self.stats[key], np.float32)))
+        audio2landmark.load_fitted(self.audio2landmark, self.stats)
         self._photo: np.ndarray | None = None
 
     def networks(self) -> dict[str, torch.nn.Module]:
@@ -46,11 +45,21 @@ class RDGANMethod(MethodImpl):
 
     @classmethod
     def compute_stats(cls, cfg: Any, data_root: Path) -> dict[str, np.ndarray]:
-        """Per-band log-mel mean and std of the training split (the audio→landmark input standardisation)."""
+        """Per-band log-mel mean and std of the training split, and the audio→landmark model fitted in
+        closed form on it (ridge strength chosen on the dev split when there is one):
+        :func:`avs_rdgan.audio2landmark.fit_opening_model`."""
         clips = data.load_clips(Path(data_root), "train", cfg)
         if not clips:
             raise AvsError(f"{data_root} has no training clips")
-        return data.mel_stats(clips, cfg.model.mel_bands)
+        stats = data.mel_stats(clips, cfg.model.mel_bands)
+        try:
+            dev = data.load_clips(Path(data_root), "dev", cfg)
+        except AvsError:
+            dev = []
+        m = cfg.model
+        stats.update(audio2landmark.fit_opening_model(clips, dev, int(m.mel_bands), int(m.a2l_context),
+                                                      list(m.a2l_lambdas), stats))
+        return stats
 
     @classmethod
     def synthesize_data(cls, root: Path, cfg: Any, seed: int) -> str:
@@ -71,14 +80,12 @@ class RDGANMethod(MethodImpl):
     # ------------------------------------------------------------------ optimisation
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """RMSProp (reference): GANs and critics at ``optim.lr`` with weight decay; the audio→landmark
-        model in its own group at ``optim.lr_a2l`` without decay."""
+        """RMSProp (reference): GANs and critics at ``optim.lr`` with weight decay (the audio→landmark model
+        has no trainable parameters)."""
         o = self.cfg.optim
         kw = {"alpha": float(o.alpha), "eps": float(o.eps)}
-        opt_g = torch.optim.RMSprop([
-            {"params": self.generator.parameters(), "lr": float(o.lr), "weight_decay": float(o.weight_decay)},
-            {"params": self.audio2landmark.parameters(), "lr": float(o.lr_a2l), "weight_decay": 0.0},
-        ], **kw)
+        opt_g = torch.optim.RMSprop(self.generator.parameters(), lr=float(o.lr),
+                                    weight_decay=float(o.weight_decay), **kw)
         opt_d = torch.optim.RMSprop(self.discriminator.parameters(), lr=float(o.lr),
                                     weight_decay=float(o.weight_decay), **kw)
         return {"generator": opt_g, "discriminator": opt_d}
@@ -89,15 +96,14 @@ class RDGANMethod(MethodImpl):
         return float(o.decay_rate) ** (step / float(o.decay_steps))
 
     def generator_step(self, batch: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        loss, logs = losses.generator_loss(self.training_network("generator"), self.discriminator, batch, self.cfg)
-        a2l, a2l_logs = losses.landmark_loss(self.training_network("audio2landmark"), batch)
-        return loss + float(self.cfg.loss.w_a2l) * a2l, {**logs, **a2l_logs}
+        return losses.generator_loss(self.training_network("generator"), self.discriminator, batch, self.cfg)
 
     def discriminator_step(self, batch: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         return losses.critic_loss(self.generator, self.training_network("discriminator"), batch)
 
     def validate(self, batch: Mapping[str, torch.Tensor]) -> dict[str, float]:
-        """L1 and SSIM of G(l, B_r) against the right image (one step, not recursive), a2l L1 in px."""
+        """L1 and SSIM of G(l, B_r) against the right image (one step, not recursive); the audio→landmark L1 in px
+        on the window (both centred over it) and that of no motion."""
         seed, frame = self.generator(batch["left"], batch["right_edges"])
         out = {"l1": float((frame - batch["right"]).abs().mean()),
                "ssim": float(losses.ssim(frame, batch["right"])),

@@ -11,6 +11,8 @@ stride-2 transposed convolutions with batch norm in the decoders, the critics' 4
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -219,6 +221,19 @@ class DualCritics(nn.Module):
         super().__init__()
         self.left = SideCritic(width, slope)
         self.right = SideCritic(width, slope)
+
+    def forward(self, calls: Sequence[tuple[str, str, torch.Tensor]]) -> list[torch.Tensor]:
+        """Run several critics in one call (what ``DistributedDataParallel`` needs to sync their gradients:
+        it hooks ``forward``, not attribute access).
+
+        Args:
+            calls: ``(side, gan, images)`` with side ``left``/``right``, gan ``seed``/``fine`` and images
+                (B, 3, 128, 128) in [−1, 1]; each runs separately (its own batch-norm statistics).
+
+        Returns:
+            The (B, 1) logits of each call, in order.
+        """
+        return [getattr(getattr(self, side), gan)(x) for side, gan, x in calls]
 
 
 def build_generator(cfg) -> RDGenerator:

@@ -26,7 +26,8 @@ _SUITE = {"psnr": True, "ssim": True, "lmd": False, "identity_cos": True, "pose_
 METRIC_DIRECTIONS: dict[str, bool] = {
     f"{k}{s}": v for s in ("", "_audio", "_photo", "_warp") for k, v in _SUITE.items()
 }
-METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True})
+METRIC_DIRECTIONS.update({"a2l_l1_px": False, "a2l_l1_px_static": False, "a2l_mouth_corr": True,
+                          "a2l_open_rms_corr": True, "a2l_open_rms_corr_real": True})
 
 
 @hookimpl

@@ -39,8 +39,7 @@ def tiny_cfg():
     from avs.config import build_config
     from avs_rdgan.config import RDGANConfig
 
-    return build_config(RDGANConfig, overrides=["model.width=0.25", "model.a2l_channels=32", "model.a2l_hidden=16",
-                                                "train.batch_size=2", "data.a2l_frames=16"])
+    return build_config(RDGANConfig, overrides=["model.width=0.25", "train.batch_size=2", "data.a2l_frames=16"])
 
 
 @pytest.fixture(scope="session")

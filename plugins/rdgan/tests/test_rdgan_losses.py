@@ -80,9 +80,40 @@ def test_generator_and_critic_losses_backpropagate(tiny_cfg) -> None:
 def test_landmark_loss_masks_items_without_audio() -> None:
     from avs_rdgan.audio2landmark import AudioToLandmarks
 
-    m = AudioToLandmarks(64, 8, 4)
+    m = AudioToLandmarks(64, 1)
+    m.weight.normal_()
+    m.pattern.normal_()
     batch = {"mel": torch.randn(2, 16, 64), "disp": torch.zeros(2, 4, 68, 2), "has_audio": torch.tensor([0.0, 0.0])}
     loss, _ = losses.landmark_loss(m, batch)
     assert float(loss) == 0.0
     batch["has_audio"] = torch.tensor([1.0, 0.0])
     assert float(losses.landmark_loss(m, batch)[0]) > 0
+
+
+def test_mouth_term_weights_only_the_target_lip_box(tiny_cfg) -> None:
+    from avs_rdgan.data import mouth_mask
+
+    lm = np.zeros((68, 2), np.float32)
+    lm[48:68] = [[40.0, 80.0]] * 20
+    lm[54] = [80.0, 100.0]
+    mask = mouth_mask(lm)
+    assert mask.shape == (1, 128, 128) and mask.sum() == (84 - 36) * (104 - 76)
+    b = _batch()
+    b["left_mouth"] = b["right_mouth"] = torch.from_numpy(np.repeat(mask[None], 2, 0))
+    tiny_cfg.loss.w_mouth = 1.0
+
+    def g_wrong_outside(faces: torch.Tensor, edges: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = torch.cat([b["right"], b["left"], b["left"], b["right"]]).clone()
+        out[:, :, :10] = 0.0  # rows 0-9: outside every lip box
+        return out, out
+
+    _, logs = losses.generator_loss(g_wrong_outside, None, b, tiny_cfg)
+    assert logs["l1_mouth"] == pytest.approx(0.0, abs=1e-6) and logs["l1"] > 0
+
+    def g_wrong_inside(faces: torch.Tensor, edges: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = torch.cat([b["right"], b["left"], b["left"], b["right"]]).clone()
+        out[:, :, 80:100, 40:80] = 5.0
+        return out, out
+
+    _, logs = losses.generator_loss(g_wrong_inside, None, b, tiny_cfg)
+    assert logs["l1_mouth"] > 1.0

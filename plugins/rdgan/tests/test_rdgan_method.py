@@ -11,8 +11,8 @@ import torch
 
 from avs.errors import AvsError
 
-TINY = ["model.width=0.25", "model.a2l_channels=32", "model.a2l_hidden=16", "train.batch_size=2",
-        "data.a2l_frames=16", "data.test_pairs=2", "train.device=cpu", "train.seed=0"]
+TINY = ["model.width=0.25", "train.batch_size=2", "data.a2l_frames=16", "data.test_pairs=2", "train.device=cpu",
+        "train.seed=0"]
 
 
 @pytest.fixture(scope="module")
@@ -52,27 +52,47 @@ def test_one_dual_training_epoch_lowers_the_losses(method, synth_root: Path, tmp
     from avs_rdgan import losses
 
     cfg = build_config(method.config_class, overrides=[*TINY, "train.epochs=1", "train.iterations_per_epoch=8",
-                                                       "optim.lr=2e-3", "optim.lr_a2l=3e-3"])
+                                                       "optim.lr=2e-3"])
     impl_class = method.impl_class()
     stats = impl_class.compute_stats(cfg, synth_root)
     train = impl_class(cfg, stats).build_dataset(synth_root, "train")
     batch = torch.utils.data.default_collate([train[i] for i in range(0, len(train), len(train) // 8)][:8])
 
-    def measure(impl) -> tuple[float, float]:
+    def measure(impl) -> float:
         impl.set_mode(True)
         with torch.no_grad():
             _, logs = losses.generator_loss(impl.generator, None, batch, cfg)
-            a2l, _ = losses.landmark_loss(impl.audio2landmark, batch)
-        return logs["l1"] + logs["l1_seed"], float(a2l)
+        return logs["l1"] + logs["l1_seed"]
 
     torch.manual_seed(0)
     before = measure(impl_class(cfg, stats))
     trainer = Trainer(method, cfg, synth_root, tmp_path / "run")
     trainer.fit()
     after = measure(trainer._impl())
-    assert after[0] < 0.9 * before[0], (before, after)
-    assert after[1] < before[1], (before, after)
+    assert after < 0.9 * before, (before, after)
     assert (tmp_path / "run" / "last.safetensors").is_file()
+
+
+def test_fitted_audio_model_beats_no_motion_on_held_out_synthetic_speech(method, synth_root: Path) -> None:
+    """The closed-form audio→landmark fit (compute_stats) on the synthetic set, whose mouths open with the
+    speech's loudness: on the test split it beats zero displacement and its mouth follows the real one."""
+    from avs.config import build_config
+    from avs_rdgan import data
+    from avs_rdgan.audio2landmark import predict_displacements
+    from avs_rdgan.evaluate import audio_landmark_metrics
+
+    cfg = build_config(method.config_class, overrides=TINY)
+    stats = method.impl_class().compute_stats(cfg, synth_root)
+    assert stats["a2l_weight"].any() and stats["a2l_lambda"][0] in cfg.model.a2l_lambdas
+    impl = method.impl_class()(cfg, stats)
+    segs = []
+    for clip in data.load_clips(synth_root, "test", cfg):
+        d = predict_displacements(impl.audio2landmark, clip.audio, clip.num_frames)
+        rms = np.sqrt(np.mean(np.square(clip.audio.reshape(-1, 640)), axis=1))
+        segs.append((d - d.mean(0), clip.disp - clip.disp.mean(0), rms))
+    m = audio_landmark_metrics(segs)
+    assert m["a2l_l1_px"] < 0.9 * m["a2l_l1_px_static"], m
+    assert m["a2l_mouth_corr"] > 0.5 and m["a2l_open_rms_corr"] > 0.3, m
 
 
 def test_optimisers_and_schedule(method) -> None:

@@ -71,11 +71,19 @@ def test_recursive_generator_uses_the_original_face(images: torch.Tensor) -> Non
 
 
 def test_audio_to_landmarks_shapes_and_standardisation() -> None:
-    m = AudioToLandmarks(64, 16, 8)
+    m = AudioToLandmarks(64, 2)
+    assert not any(True for _ in m.parameters())  # fitted in closed form, never by gradient
     mel = torch.randn(3, 4 * 20, 64)
+    assert m(mel).abs().max() == 0  # unfitted: no motion
+    m.weight.normal_()
+    m.pattern[66, 1], m.pattern[62, 1] = 0.5, -0.5
     out = m(mel)
     assert out.shape == (3, 20, 68, 2)
-    m.mel_mean.fill_(5.0)
-    assert not torch.allclose(m(mel), out)
+    assert torch.allclose(out.mean(1), torch.zeros(3, 68, 2), atol=1e-6)  # centred over the sequence
+    assert torch.allclose(out[..., 66, 1] - out[..., 62, 1], m.opening(mel) / 128)
+    m.mel_mean.fill_(5.0)  # a constant shift cancels: features and opening are centred over the sequence
+    assert torch.allclose(m(mel), out, atol=1e-5)
+    m.mel_std.fill_(2.0)
+    assert torch.allclose(m(mel), out / 2, atol=1e-5)
     with pytest.raises(Exception, match="4T"):
         m(torch.randn(1, 7, 64))
