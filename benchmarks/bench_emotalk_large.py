@@ -153,8 +153,8 @@ def main() -> None:
             for variant, w in outputs.items():
                 if variant != "fp32":
                     diff = np.abs(w - ref)
-                    print(json.dumps({"bench": "emotalk-large", "variant": variant, "vs_fp32_max_abs": float(diff.max()),
-                                      "vs_fp32_mean_abs": float(diff.mean()),
+                    print(json.dumps({"bench": "emotalk-large", "variant": variant,
+                                      "vs_fp32_max_abs": float(diff.max()), "vs_fp32_mean_abs": float(diff.mean()),
                                       "fp32_output_abs_mean": float(np.abs(ref).mean())}), flush=True)
 
 
