@@ -30,7 +30,8 @@ Inference (``--inference``): 60 s of audio, SDT-BP one template code, eval mode,
 reference re-stated: its demo runs one window of at most 360 frames (24 s) per forward over that window's
 audio (and crops longer audio to a random 24 s); here consecutive 360-frame windows, one forward each,
 with the mel in torch and the CodeMapper. avs: :func:`avs_sdt.inference.predict_normalised` (360-frame
-windows overlapping by 30 frames, batched, cross-faded).
+windows overlapping by 30 frames, batched, cross-faded), in float32 and with ``infer.dtype=bfloat16``
+(bfloat16 autocast; its difference from float32 is printed).
 
 Run: .venv/bin/python benchmarks/bench_sdt_step.py [--rounds 3] [--threads 2] [--variants leaky fused]
      [--inference]
@@ -215,7 +216,6 @@ def parity(args) -> None:
 
 
 def inference(args) -> None:
-    from avs.api import load_audio  # noqa: F401 - imported for parity with the plugin's own path
     from avs_sdt.inference import predict_normalised
 
     cfg, G, _ = make(args.threads)
@@ -242,10 +242,18 @@ def inference(args) -> None:
                 out.append(reference_forward(G, mapper, mel, n, code[None])[0].numpy())
         return np.concatenate(out)
 
-    def avs_run() -> np.ndarray:
-        return predict_normalised(G, audio, cfg, code.numpy())
+    def avs_run(dtype: str = "float32"):
+        def run() -> np.ndarray:
+            cfg.infer.dtype = dtype
+            return predict_normalised(G, audio, cfg, code.numpy())
+        return run
 
-    runs = {"reference": reference_run, "avs": avs_run}
+    runs = {"reference": reference_run, "avs": avs_run(), "avs_bfloat16": avs_run("bfloat16")}
+    exact = runs["avs"]()
+    low = runs["avs_bfloat16"]()
+    print(json.dumps({"bench": "sdt-bp-inference-60s", "bfloat16_vs_float32_max_abs": float(np.abs(low - exact).max()),
+                      "bfloat16_vs_float32_mean_abs": float(np.abs(low - exact).mean()),
+                      "float32_abs_mean": float(np.abs(exact).mean())}), flush=True)
     for run in runs.values():
         run()
     cpu: dict[str, list[float]] = {name: [] for name in runs}
