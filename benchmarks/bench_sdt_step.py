@@ -16,11 +16,14 @@ backward, step both. (Its per-step de-normalisation and metrics are left out: ch
 
 The avs step is the plugin's ``generator_loss`` with core's single Adam over every generator parameter
 (templates included), on mels from :func:`avs_sdt.data.melspectrogram` (numpy, as the data set computes
-them). Variants (levers): ``leaky`` (LeakyReLU out of place: the in-place one writes into the view that
-instance norm returns, so autograd keeps a copy of every activation), ``fused`` (``Adam(fused=True)``),
+them). Variants (levers): ``inplace`` (LeakyReLU in place, avs's default until issue 13: it writes into
+the view that instance norm returns, so autograd keeps a copy of every activation; now out of place),
+``fused`` (``Adam(fused=True)``),
 ``channels_last`` (the 2-D audio encoder in NHWC), ``deterministic``
-(``torch.use_deterministic_algorithms(True)``, as ``Trainer.fit``), ``compile`` (``torch.compile`` of
-the generator; compilation excluded from the timings); ``+`` combines them (``leaky+fused``).
+(``torch.use_deterministic_algorithms(True)``, as ``Trainer.fit`` did until issue 13: PyTorch then also fills
+every new tensor with NaN), ``deterministic_nofill`` (the same without the NaN filling, as ``Trainer.fit``
+now), ``compile`` (``torch.compile`` of
+the generator; compilation excluded from the timings); ``+`` combines them (``fused+compile``).
 
 Parity (first): after ``--parity-steps`` identical steps on the same batch of 8 (the same numpy mels for
 both, so that only the network and optimiser numerics differ), every variant's weights and templates are
@@ -33,7 +36,7 @@ with the mel in torch and the CodeMapper. avs: :func:`avs_sdt.inference.predict_
 windows overlapping by 30 frames, batched, cross-faded), in float32 and with ``infer.dtype=bfloat16``
 (bfloat16 autocast; its difference from float32 is printed).
 
-Run: .venv/bin/python benchmarks/bench_sdt_step.py [--rounds 3] [--threads 2] [--variants leaky fused]
+Run: .venv/bin/python benchmarks/bench_sdt_step.py [--rounds 3] [--threads 2] [--variants inplace fused]
      [--inference]
 """
 
@@ -134,24 +137,26 @@ def avs_variant(G0: torch.nn.Module, cfg, name: str):
 
     levers = set(name.split("+")) - {"avs"}
     G = copy.deepcopy(G0)
-    if "leaky" in levers:
+    if "inplace" in levers:
         for m in G.modules():
             if isinstance(m, torch.nn.LeakyReLU):
-                m.inplace = False
+                m.inplace = True
     if "channels_last" in levers:
         G.audio_encoder.to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(G.parameters(), lr=1e-4, fused=True if "fused" in levers else None)
     model = torch.compile(G) if "compile" in levers else G
 
     def step(data) -> None:
-        det = torch.are_deterministic_algorithms_enabled()
-        torch.use_deterministic_algorithms("deterministic" in levers, warn_only=True)
+        det, fill = torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory
+        torch.use_deterministic_algorithms(bool(levers & {"deterministic", "deterministic_nofill"}), warn_only=True)
+        torch.utils.deterministic.fill_uninitialized_memory = "deterministic_nofill" not in levers
         batch = {"mel": numpy_mels(data["audio"]), "pose": data["pose"], "template_index": data["template_index"]}
         loss, _ = generator_loss(model, None, batch, cfg)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         torch.use_deterministic_algorithms(det)
+        torch.utils.deterministic.fill_uninitialized_memory = fill
     return G, step
 
 
@@ -278,8 +283,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--variants", nargs="*", default=["leaky", "fused", "channels_last", "deterministic"],
-                        help="levers besides plain avs: leaky fused channels_last deterministic compile, "
+    parser.add_argument("--variants", nargs="*", default=["inplace", "fused", "channels_last", "deterministic"],
+                        help="levers besides plain avs: inplace fused channels_last deterministic compile, "
                              "or combinations joined by +")
     parser.add_argument("--inference", action="store_true", help="time 60 s of inference instead of training")
     parser.add_argument("--parity-steps", type=int, default=3, help="steps of the parity check (0: none)")
