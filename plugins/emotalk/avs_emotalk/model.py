@@ -97,7 +97,8 @@ def build_wav2vec2(encoder: str, local_dir: str = "", what: str = "encoder") -> 
     Args:
         encoder: ``large`` or ``small`` (ignored when ``local_dir`` is given: its config wins).
         local_dir: folder with ``config.json`` and weights (``from_pretrained(local_files_only=True)``;
-            nothing is downloaded). Layer drop is switched off.
+            nothing is downloaded). Layer drop is switched off. Under the meta device (a checkpoint is
+            being loaded: its weights replace these) only the folder's config.json is read.
         what: name for error messages (``model.content_encoder_path``...).
 
     Raises:
@@ -113,12 +114,21 @@ def build_wav2vec2(encoder: str, local_dir: str = "", what: str = "encoder") -> 
         if not (path / "config.json").is_file():
             raise AvsError(f"{what}: {path} has no config.json (expected a wav2vec2 model saved with save_pretrained)")
         try:
+            if torch.empty(0).device.type == "meta":  # built for a checkpoint's weights: the folder's shapes only
+                from transformers import Wav2Vec2Config
+
+                config = Wav2Vec2Config.from_pretrained(str(path), local_files_only=True, layerdrop=0.0)
+                return _no_spec_augment(Wav2Vec2Model(config))
             model = Wav2Vec2Model.from_pretrained(str(path), local_files_only=True, layerdrop=0.0)
         except Exception as exc:  # transformers raises OSError, ValueError, KeyError... for a bad folder
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise AvsError(f"{what}: cannot load a wav2vec2 model from {path}: {first}") from None
     else:
         model = Wav2Vec2Model(wav2vec2_config(encoder))
+    return _no_spec_augment(model)
+
+
+def _no_spec_augment(model: nn.Module) -> nn.Module:
     if hasattr(model, "masked_spec_embed"):
         model.masked_spec_embed.requires_grad_(False)  # SpecAugment vector: our forward never masks
     return model
