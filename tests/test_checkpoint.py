@@ -316,3 +316,43 @@ def test_several_networks_round_trip(tmp_path, method, cfg, generator):
     for key, value in d.state_dict().items():
         assert torch.equal(ckpt.networks["discriminator"][key], value), key
     assert set(ckpt.state_dict) == set(generator.state_dict())
+
+
+def test_load_checkpoint_reads_as_another_dtype_a_chunk_at_a_time(tmp_path, method, cfg, monkeypatch):
+    import avs.checkpoint as checkpoint
+
+    weights = {f"w{i}": torch.randn(64, 64) for i in range(5)} | {"n": torch.tensor(7, dtype=torch.int64)}
+    path = save_checkpoint(tmp_path / "w.safetensors", weights, method=method, cfg=cfg, stats=STATS)
+    monkeypatch.setattr(checkpoint, "READ_CHUNK_BYTES", 64 * 64 * 2 * 2)  # reopened after every two tensors
+    ckpt = load_checkpoint(path, dtype=torch.bfloat16)
+    assert set(ckpt.state_dict) == set(weights)
+    for name, t in weights.items():
+        got = ckpt.state_dict[name]
+        if t.is_floating_point():
+            assert got.dtype == torch.bfloat16 and torch.equal(got, t.to(torch.bfloat16))
+        else:
+            assert got.dtype == torch.int64 and torch.equal(got, t)
+    header = load_checkpoint(path, weights=False)
+    assert header.state_dict == {} and header.config["model"]["hidden"] == 6
+    np.testing.assert_array_equal(header.stats["pose_mean"], STATS["pose_mean"])
+
+
+def test_load_impl_on_the_meta_device_in_the_inference_dtype(tmp_path, method, cfg, generator):
+    from avs.checkpoint import load_impl
+    from toy_method import ToyMethod
+
+    lean = type("ToyLean", (ToyMethod,), {"meta_init": True,
+                                           "inference_dtype": classmethod(lambda cls, cfg, dev: "bfloat16")})
+    lean_method = make_method(impl=lean)
+    nets = {"generator": generator.state_dict(), "discriminator": build_discriminator(cfg).state_dict()}
+    path = save_checkpoint(tmp_path / "g.safetensors", nets, method=lean_method, cfg=cfg, stats=STATS)
+    impl = load_impl(lean_method, path)
+    g = impl.networks()["generator"]
+    assert not g.training
+    for name, t in g.state_dict().items():
+        assert not t.is_meta, name
+        want = generator.state_dict()[name]
+        assert torch.equal(t, want.to(torch.bfloat16) if want.is_floating_point() else want), name
+    np.testing.assert_array_equal(impl.stats["pose_mean"], STATS["pose_mean"])
+    full = load_impl(method, path)  # a method without the hooks: float32, as saved
+    assert all(t.dtype == torch.float32 for t in full.networks()["generator"].parameters())

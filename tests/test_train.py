@@ -232,10 +232,17 @@ def test_diverging_loss_is_reported(tmp_path):
 
 
 def test_determinism_setting_is_restored(tmp_path):
-    method = make_method()
-    before = torch.are_deterministic_algorithms_enabled()
+    seen = []
+
+    def step(self, batch):
+        seen.append((torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory))
+        return ToyMethod.generator_step(self, batch)
+
+    method = make_method(generator_step=step)
+    before = (torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory)
     _trainer(method, _cfg(method, "train.epochs=1"), tmp_path)[0].fit()
-    assert torch.are_deterministic_algorithms_enabled() == before
+    assert seen and set(seen) == {(True, False)}  # deterministic on CPU, without NaN-filling new tensors
+    assert (torch.are_deterministic_algorithms_enabled(), torch.utils.deterministic.fill_uninitialized_memory) == before
 
 
 def test_small_train_split_still_trains(tmp_path):

@@ -184,15 +184,25 @@ def save_checkpoint(
     return path
 
 
-def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoint:
+READ_CHUNK_BYTES = 256 * 2**20
+""":func:`load_checkpoint` reopens the file after reading this much, so that the pages of the memory-mapped
+file it has read do not all stay resident while the weights are converted (a 2.6 GB float32 checkpoint
+read as bfloat16 would otherwise peak at 2.6 + 1.3 GB)."""
+
+
+def load_checkpoint(path: str | Path, method: Method | None = None, dtype: Any = None,
+                    weights: bool = True) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, without unpickling anything.
 
     Args:
         path: the ``.safetensors`` file.
         method: if given, the checkpoint must have been made for this method.
+        dtype: the ``torch.dtype`` of the floating weights (default float32), converted tensor by
+            tensor as they are read (the peak memory is the converted weights plus one tensor).
+        weights: False reads the header only (config, statistics, metadata; no networks).
 
     Returns:
-        A :class:`Checkpoint` on the CPU, floating weights as float32.
+        A :class:`Checkpoint` on the CPU, floating weights as ``dtype``.
 
     Raises:
         AvsError: missing file, a directory, an empty file, not a safetensors file
@@ -203,16 +213,29 @@ def load_checkpoint(path: str | Path, method: Method | None = None) -> Checkpoin
 
     path = Path(path)
     _check_file(path, "checkpoint")
+    dtype = torch.float32 if dtype is None else dtype
+
+    def convert(t: torch.Tensor) -> torch.Tensor:
+        return t.to(dtype) if t.is_floating_point() else t
+
     try:
         with safe_open(str(path), framework="pt", device="cpu") as f:
             metadata = f.metadata() or {}
-            state = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 (safe_open API)
+            names = list(f.keys()) if weights else []  # noqa: SIM118 (safe_open API)
+        state: dict[str, torch.Tensor] = {}
+        while len(state) < len(names):  # reopened every READ_CHUNK_BYTES: the file's mapped pages are let go
+            with safe_open(str(path), framework="pt", device="cpu") as f:
+                read = 0
+                for name in names[len(state):]:
+                    state[name] = convert(f.get_tensor(name))
+                    read += state[name].numel() * state[name].element_size()
+                    if read >= READ_CHUNK_BYTES:
+                        break
     except AvsError:
         raise
     except Exception as exc:  # safetensors raises SafetensorError, OSError, ValueError...
         raise _not_safetensors(path, exc) from None
     header = parse_metadata(path, metadata, method)
-    state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
     networks = _split_networks(state, list(header.networks)) if header.format != "1" else {"generator": state}
     return Checkpoint(networks, header.method_name, header.plugin_version, header.config, header.stats, header.meta)
 
@@ -297,7 +320,11 @@ def load_impl(
     """Build a method's implementation from a checkpoint, ready for inference.
 
     The config is the checkpoint's saved config with ``overrides`` (``key=value``) on top; the
-    statistics are the checkpoint's.
+    statistics are the checkpoint's. The networks take the precision the implementation asks for
+    (:meth:`avs.impl.MethodImpl.inference_dtype`, float32 by default). An implementation with
+    ``meta_init`` is built on the meta device and takes the checkpoint's tensors, read in that precision,
+    as its parameters: the peak memory is about the size of the weights in that precision (networks
+    that inference does not use are left uninitialised).
 
     Args:
         method: the method (the checkpoint must be of this method).
@@ -314,11 +341,34 @@ def load_impl(
     """
     from avs.distributed import resolve_device
 
-    ckpt = load_checkpoint(checkpoint_path, method)
-    cfg = build_config(method.config_class, None, list(overrides), base=ckpt.config)
+    cls = method.impl_class()
+    header = load_checkpoint(checkpoint_path, method, weights=False)
+    cfg = build_config(method.config_class, None, list(overrides), base=header.config)
     dev = device if isinstance(device, torch.device) else resolve_device(device)
-    impl = build_impl(method, cfg, ckpt.stats)
-    load_networks(impl, ckpt.networks, f"checkpoint {checkpoint_path}")
+    dtype = getattr(torch, str(cls.inference_dtype(cfg, dev)))
+    source = f"checkpoint {checkpoint_path}"
+    if cls.meta_init:  # no random initialisation: the checkpoint's tensors, read as dtype, become the parameters
+        ckpt = load_checkpoint(checkpoint_path, method, dtype=dtype)
+        with torch.device("meta"):
+            impl = build_impl(method, cfg, ckpt.stats)
+        load_networks(impl, ckpt.networks, source, assign=True)
+        built = impl.networks()
+        for name, net in built.items():
+            if name not in impl.inference_networks and net is not None:
+                net.to_empty(device="cpu")  # not used for inference (e.g. a discriminator): memory, no values
+        left = [f"{name}.{key}" for name in impl.inference_networks if built.get(name) is not None
+                for key, t in [*built[name].named_parameters(), *built[name].named_buffers()] if t.is_meta]
+        if left:
+            raise RuntimeError(f"{method.name}: meta_init is set but {left[0]} is not in the state dict")
+    else:
+        ckpt = load_checkpoint(checkpoint_path, method)
+        impl = build_impl(method, cfg, ckpt.stats)
+        load_networks(impl, ckpt.networks, source)
+        if dtype != torch.float32:
+            for net in impl.networks().values():
+                if net is not None:
+                    net.to(dtype)
+    del ckpt
     impl.to(dev)
     impl.set_mode(False)
     return impl

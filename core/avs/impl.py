@@ -76,6 +76,10 @@ class MethodImpl:
     val_key: ClassVar[str] = "l1"
     inference_networks: ClassVar[tuple[str, ...]] = ("generator",)
     method: ClassVar[Any] = None
+    meta_init: ClassVar[bool] = False
+    """True when every tensor of the networks is in their state dicts, so that :func:`avs.checkpoint.load_impl`
+    may build them on the meta device and take the checkpoint's tensors as parameters (no random
+    initialisation, no second copy: what a network of hundreds of millions of parameters needs)."""
 
     def __init__(self, cfg: Any, stats: Stats) -> None:
         self.cfg = cfg
@@ -271,6 +275,17 @@ class MethodImpl:
     def render_examples(self, dataset: Dataset, n: int, out_dir: Path) -> list[Path]:
         """Videos of ``n`` clips (prediction beside ground truth) into ``out_dir`` (``avs evaluate --videos``)."""
         raise self.cannot("render_examples")
+
+    @classmethod
+    def inference_dtype(cls, cfg: Any, device: Any) -> str:
+        """The floating-point precision of the networks when loaded for inference (``float32``,
+        ``bfloat16`` or ``float16``); :func:`avs.checkpoint.load_impl` converts the checkpoint's
+        floating tensors to it as it reads them. Training always runs in float32.
+
+        Args:
+            cfg: the merged config; device: the :class:`torch.device` inference runs on.
+        """
+        return "float32"
 
     # ------------------------------------------------------------------ helpers for core
 

@@ -345,13 +345,17 @@ class Trainer:
         self.device = avsdist.resolve_device(self.cfg.train.device)
         created_group = avsdist.init_distributed(self.device)
         deterministic = (torch.are_deterministic_algorithms_enabled(),
-                         torch.is_deterministic_algorithms_warn_only_enabled())
+                         torch.is_deterministic_algorithms_warn_only_enabled(),
+                         torch.utils.deterministic.fill_uninitialized_memory)
         try:
             self.rank, self.world = avsdist.get_rank(), avsdist.get_world_size()
             self.main = self.rank == 0
             avsdist.barrier()  # every rank has passed its checks before rank 0 writes anything
             if self.device.type == "cpu":
                 torch.use_deterministic_algorithms(True, warn_only=True)
+                # not also NaN-filling every new tensor (a debugging aid of deterministic mode): 12 % of an
+                # SDT-BP step's CPU time, and results are the same (benchmarks/bench_sdt_step.py)
+                torch.utils.deterministic.fill_uninitialized_memory = False
             self._setup()
             self._restore()
             self._prepare()
@@ -364,6 +368,7 @@ class Trainer:
             raise TrainingInterrupted(f"training interrupted after epoch {done}; {hint}") from None
         finally:
             torch.use_deterministic_algorithms(deterministic[0], warn_only=deterministic[1])
+            torch.utils.deterministic.fill_uninitialized_memory = deterministic[2]
             if created_group:
                 avsdist.cleanup_distributed()
 

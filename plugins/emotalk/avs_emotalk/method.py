@@ -23,6 +23,12 @@ class EmoTalkMethod(MethodImpl):
     """
 
     val_key = "mse"
+    meta_init = True  # every tensor of the network is in its state dict: loaded without a random initialisation
+
+    @classmethod
+    def inference_dtype(cls, cfg: Any, device: Any) -> str:
+        """``infer.dtype``, with ``auto`` resolved (:func:`avs_emotalk.model.resolve_dtype`)."""
+        return model.resolve_dtype(cfg, device)
 
     def __init__(self, cfg: Any, stats: Mapping[str, np.ndarray]) -> None:
         super().__init__(cfg, stats)

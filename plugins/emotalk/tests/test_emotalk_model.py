@@ -168,6 +168,10 @@ def test_local_pretrained_encoder(tmp_path, small_cfg) -> None:
     G = build_generator(small_cfg)
     torch.testing.assert_close(G.audio_encoder_cont.encoder.layers[0].attention.q_proj.weight,
                                w2v.encoder.layers[0].attention.q_proj.weight)
+    with torch.device("meta"):  # as load_impl builds it for a checkpoint: the folder's shapes, no weights read
+        shell = build_generator(small_cfg)
+    assert {k: v.shape for k, v in shell.state_dict().items()} == {k: v.shape for k, v in G.state_dict().items()}
+    assert shell.audio_encoder_cont.encoder.layers[0].attention.q_proj.weight.is_meta
     small_cfg.model.content_encoder_path = str(tmp_path / "missing")
     with pytest.raises(AvsError, match="not found"):
         build_generator(small_cfg)

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from avs.api import AvsError, Motion, window_starts, windowed_inference
-from avs_sdt.config import TEMPLATE_MODES, TEMPLATE_VARIANTS, check_variant, resolve_hierarchical
+from avs_sdt.config import INFER_DTYPES, TEMPLATE_MODES, TEMPLATE_VARIANTS, check_variant, resolve_hierarchical
 from avs_sdt.data import (
     FPS,
     SAMPLE_RATE,
@@ -141,7 +141,7 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
         G: the generator (run in eval mode without gradient; its mode is restored).
         audio: (N,) float32 mono at 16 kHz, at least one frame long.
         cfg: an :class:`avs_sdt.config.SDTConfig` (``infer.window_frames``, ``overlap_frames``,
-            ``batch_windows``).
+            ``batch_windows``, ``dtype``: ``bfloat16`` runs the generator under bfloat16 autocast).
         code: (template_dim,) code or None (s2g baseline).
 
     A clip of at most ``cfg.infer.window_frames`` frames is one pass of the generator over exactly its
@@ -151,7 +151,8 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
         (T, 242) float32 normalised poses at 15 fps, T = floor(15 · N / 16000).
 
     Raises:
-        AvsError: audio shorter than one frame, not 1-D, non-finite; bad window settings.
+        AvsError: audio shorter than one frame, not 1-D, non-finite; bad window settings; an unknown
+            ``infer.dtype``.
     """
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim != 1:
@@ -166,6 +167,9 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
         raise AvsError(f"infer.window_frames must be >= {MIN_FRAMES} and 0 <= infer.overlap_frames < window "
                        f"(got {window}, {overlap})")
     batch = max(1, int(cfg.infer.batch_windows))
+    dtype = str(cfg.infer.dtype)
+    if dtype not in INFER_DTYPES:
+        raise AvsError(f"infer.dtype must be one of {', '.join(INFER_DTYPES)}, got {dtype!r}")
     device = next(G.parameters()).device
     code_t = None if code is None else torch.as_tensor(code, dtype=torch.float32, device=device)
     window = min(window, num_frames)  # one pass over the whole clip when it fits
@@ -185,7 +189,8 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
             mels.append(melspectrogram(fit_audio(audio[s0 : s0 + keep], win_samples)))
         mel = torch.from_numpy(np.stack(mels)).to(device)
         codes = None if code_t is None else code_t[None].expand(len(chunk), -1)
-        out = G(mel, passed, codes).float().cpu().numpy()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bfloat16"):
+            out = G(mel, passed, codes).float().cpu().numpy()
         cache.update(zip(chunk, out, strict=True))
 
     def run(start: int, stop: int) -> np.ndarray:

@@ -245,3 +245,19 @@ def test_predict_clips_feeds_the_shared_gesture_metrics(bp, sdt_root):
     scores = gesture_metrics(clips)
     assert scores["lip_sync_error"] == pytest.approx(evaluate(G, dev, cfg, stats)["lip_sync_error"], rel=1e-5)
     assert gesture_metrics(clips, gesture_baselines(clips)["ground truth"])["l1_px"] == 0.0
+
+
+def test_bfloat16_inference_is_close_to_float32(bp, speech):
+    """``infer.dtype=bfloat16`` (autocast) against float32 on 6 s of speech (normalised poses, unit scale)."""
+    G, cfg, _ = bp
+    cfg = cfg.copy()
+    code = np.full(32, 1.0, np.float32)
+    exact = predict_normalised(G, speech[: 16000 * 6], cfg, code)
+    cfg.infer.dtype = "bfloat16"
+    low = predict_normalised(G, speech[: 16000 * 6], cfg, code)
+    diff = np.abs(low - exact)
+    assert low.dtype == np.float32 and low.shape == exact.shape
+    assert 0 < diff.max() <= 0.05 and diff.mean() <= 0.01  # paper width, random weights: 0.032, 0.0052
+    cfg.infer.dtype = "float16"
+    with pytest.raises(AvsError, match="infer.dtype must be one of float32, bfloat16"):
+        predict_normalised(G, speech[:16000], cfg, code)
