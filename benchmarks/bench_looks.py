@@ -57,7 +57,9 @@ def ground_truth(plugin: str, audio: np.ndarray) -> np.ndarray:
     from avs_sdt.synth import SPEAKERS, audio_to_pose
 
     pose = audio_to_pose(audio, SPEAKERS["speaker_a"], (0.0, 0.0))
-    return pose[:, :2].swapaxes(1, 2)
+    keypoints = pose[:, :2].swapaxes(1, 2).astype(np.float64)
+    keypoints[pose[:, 2] <= 0] = np.nan  # confidence 0: not in the synthetic body (legs, ...), as predictions
+    return keypoints
 
 
 WRISTS = {"s2g": (3, 6), "sdt": (4, 7)}
