@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_train import seconds_per_step  # benchmarks/ is on sys.path when a script here runs
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -51,21 +53,7 @@ def finetune_step(preset: str, steps: int, epoch_frames: int) -> dict:
                                              collate_fn=impl.collate)
         batch = next(iter(loader))
     impl.device = torch.device("cpu")
-    opts = impl.configure_optimizers()
-
-    def step() -> None:
-        opts["discriminator"].zero_grad()
-        impl.discriminator_step(batch)[0].backward()
-        opts["discriminator"].step()
-        opts["generator"].zero_grad()
-        impl.generator_step(batch)[0].backward()
-        opts["generator"].step()
-
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    per_step = (time.perf_counter() - t0) / steps
+    per_step = seconds_per_step(impl, batch, steps)
     nets = impl.networks()
     return {"bench": "phadtf finetune step", "preset": preset, "threads": torch.get_num_threads(),
             "batch_size": batch_size, "image_size": cfg.gan.image_size,

@@ -11,6 +11,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def measure(plugin: str, overrides: list[str], steps: int, batch_size: int) -> dict:
@@ -30,9 +31,19 @@ def measure(plugin: str, overrides: list[str], steps: int, batch_size: int) -> d
         loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
                                              collate_fn=impl.collate)
         batch = next(iter(loader))
+    wall = seconds_per_step(impl, batch, steps) * steps
+    params = sum(p.numel() for p in impl.networks()["generator"].parameters())
+    return {"bench": "train", "plugin": plugin, "overrides": overrides, "threads": torch.get_num_threads(),
+            "batch_size": batch_size, "g_params_m": round(params / 1e6, 2),
+            "windows_per_s": round(steps * batch_size / wall, 1)}
+
+
+def seconds_per_step(impl: Any, batch: Any, steps: int) -> float:
+    """Mean wall seconds of one training step on ``batch`` after one warm-up step: a discriminator step
+    (when the method has that optimiser), then a generator step, as the trainer does."""
     opts = impl.configure_optimizers()
 
-    def step() -> None:  # one discriminator step, then one generator step (as the trainer does)
+    def step() -> None:
         if "discriminator" in opts:
             opts["discriminator"].zero_grad()
             impl.discriminator_step(batch)[0].backward()
@@ -45,11 +56,7 @@ def measure(plugin: str, overrides: list[str], steps: int, batch_size: int) -> d
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
-    wall = time.perf_counter() - t0
-    params = sum(p.numel() for p in impl.networks()["generator"].parameters())
-    return {"bench": "train", "plugin": plugin, "overrides": overrides, "threads": torch.get_num_threads(),
-            "batch_size": batch_size, "g_params_m": round(params / 1e6, 2),
-            "windows_per_s": round(steps * batch_size / wall, 1)}
+    return (time.perf_counter() - t0) / steps
 
 
 def main() -> None:

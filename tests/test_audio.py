@@ -105,9 +105,9 @@ def test_silence_is_valid(tmp_path):
     assert not out.any()
 
 
-def test_missing_file():
+def test_missing_file(tmp_path):
     with pytest.raises(AvsError, match="not found"):
-        load_audio("/nonexistent/dir/voice.wav", SR)
+        load_audio(tmp_path / "nonexistent" / "voice.wav", SR)
 
 
 def test_directory(tmp_path):
@@ -319,3 +319,14 @@ def test_write_wav_in_blocks_equals_one_write(tmp_path):
     with pytest.raises(AvsError, match="NaN"):
         write_wav(tmp_path / "bad.wav", y, SR)
     assert not (tmp_path / "bad.wav").exists()
+
+
+def test_mono_audio_checks_an_in_memory_signal():
+    from avs.audio import mono_audio
+
+    out = mono_audio(np.array([0, 1, -1], dtype=np.int16))
+    assert out.dtype == np.float32 and out.shape == (3,)
+    with pytest.raises(AvsError, match=r"shape \(N,\)"):
+        mono_audio(np.zeros((2, 10), np.float32))
+    with pytest.raises(AvsError, match="NaN or infinite"):
+        mono_audio(np.array([0.0, np.inf], np.float32))

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from avs.video import probe_video
-from cli_helpers import run_cli
+from cli_helpers import assert_one_error_line, run_cli
 
 
 def _files(folder: Path) -> set[str]:
@@ -24,12 +24,7 @@ def _files(folder: Path) -> set[str]:
 
 def assert_clean_failure(result, must_contain: str, folder: Path | None = None, before: set[str] | None = None):
     """One line on stderr starting with 'error:', exit 2, no traceback, nothing new on disk."""
-    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert must_contain.lower() in lines[0].lower(), lines[0]
-    assert "Traceback" not in result.stderr + result.stdout
+    assert_one_error_line(result, must_contain)
     if folder is not None:
         assert _files(folder) == before, f"files left behind: {_files(folder) - before}"
 

@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     # audio, video, files
     "load_audio": "avs.audio",
     "log_mel": "avs.audio",
+    "mono_audio": "avs.audio",
     "mel_filterbank": "avs.audio",
     "write_wav": "avs.audio",
     "write_video": "avs.video",

@@ -29,7 +29,7 @@ import soundfile as sf
 from avs.errors import AvsError
 from avs.io import atomic_path
 
-__all__ = ["load_audio", "log_mel", "mel_filterbank", "write_wav"]
+__all__ = ["load_audio", "log_mel", "mel_filterbank", "mono_audio", "write_wav"]
 
 # RIFF chunk sizes that streaming writers (ffmpeg to a pipe, sox -) put in place of a
 # size they did not know; a file carrying them is not "truncated".
@@ -102,6 +102,26 @@ def load_audio(
 
         mono = librosa.resample(mono, orig_sr=native_rate, target_sr=sample_rate, res_type="soxr_hq")
     return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def mono_audio(audio: np.ndarray) -> np.ndarray:
+    """An in-memory signal checked for a method's front-end: (N,) float32 mono, every sample finite.
+
+    Args:
+        audio: (N,) samples at the method's rate (any float or int dtype; converted to float32).
+
+    Returns:
+        (N,) float32 (the input itself when it already is one).
+
+    Raises:
+        AvsError: not 1-D, or a NaN or infinite sample.
+    """
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim != 1:
+        raise AvsError(f"expected mono audio of shape (N,), got shape {audio.shape}")
+    if not np.isfinite(audio).all():
+        raise AvsError("audio contains NaN or infinite samples")
+    return audio
 
 
 def _check_riff(path: Path, size: int) -> None:

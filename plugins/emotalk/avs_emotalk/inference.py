@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.api import AvsError, Motion, windowed_inference
+from avs.api import AvsError, Motion, mono_audio, windowed_inference
 from avs_emotalk.arkit import EMOTIONS, EYE_BLINK, EYES_BROWS, MOUTH_JAW, NUM_BLENDSHAPES, NUM_PERSONS
 from avs_emotalk.data import output_offset
 from avs_emotalk.model import FPS, SAMPLE_RATE, frame_count
@@ -71,13 +71,9 @@ def resolve_controls(cfg: Any) -> tuple[int, int, int]:
 
 
 def _check_audio(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim != 1:
-        raise AvsError(f"expected mono audio of shape (N,), got shape {audio.shape}")
+    audio = mono_audio(audio)
     if audio.size == 0:
         raise AvsError("audio is empty")
-    if not np.isfinite(audio).all():
-        raise AvsError("audio contains NaN or infinite samples")
     return audio
 
 

@@ -11,10 +11,10 @@ shift $(( $# < 3 ? $# : 3 ))
 BIN=.venv/bin
 NAME=$(basename "${VIDEO%.*}")
 mkdir -p "$OUT"
-[ -d "$OUT/faces/$NAME" ] || /usr/bin/time -f "prepare: %e s, %M KiB" $BIN/avs data prepare face "$VIDEO" "$OUT/faces"
-/usr/bin/time -f "fine-tune: %e s, %M KiB" $BIN/avs train phadtf --data "$OUT/faces/$NAME" \
+[ -d "$OUT/faces/$NAME" ] || env time -f "prepare: %e s, %M KiB" $BIN/avs data prepare face "$VIDEO" "$OUT/faces"
+env time -f "fine-tune: %e s, %M KiB" $BIN/avs train phadtf --data "$OUT/faces/$NAME" \
     --config finetune_small --out "$OUT/run" "$@"
-/usr/bin/time -f "predict: %e s, %M KiB" $BIN/avs predict phadtf "$SPEECH" --checkpoint "$OUT/run/last.safetensors" \
+env time -f "predict: %e s, %M KiB" $BIN/avs predict phadtf "$SPEECH" --checkpoint "$OUT/run/last.safetensors" \
     --out "$OUT/talk.mp4" --save-npz
-/usr/bin/time -f "evaluate: %e s, %M KiB" $BIN/python plugins/phadtf/scripts/evaluate_person.py \
+env time -f "evaluate: %e s, %M KiB" $BIN/python plugins/phadtf/scripts/evaluate_person.py \
     "$OUT/run/last.safetensors" "$OUT/faces/$NAME" "$OUT/eval.json" "$OUT/contact_sheet.png" "$OUT/talk.mp4"

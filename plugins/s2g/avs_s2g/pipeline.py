@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from avs.api import AvsError, Motion, log_mel, project_hands, windowed_inference
+from avs.api import AvsError, Motion, log_mel, mono_audio, project_hands, windowed_inference
 from avs_s2g.data import FPS, FRAME_MULTIPLE, SAMPLE_RATE, check_stats, denormalise, hand_priors
 from avs_s2g.skeleton import HANDS, flat_to_keypoints
 
@@ -81,11 +81,7 @@ def normalised_poses(run: WindowRunner, audio: np.ndarray, cfg: Any) -> np.ndarr
     Raises:
         AvsError: audio shorter than one frame, not 1-D, non-finite; bad window settings.
     """
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim != 1:
-        raise AvsError(f"expected mono audio of shape (N,), got shape {audio.shape}")
-    if not np.isfinite(audio).all():
-        raise AvsError("audio contains NaN or infinite samples")
+    audio = mono_audio(audio)
     num_frames = num_pose_frames(audio.size)
     if num_frames == 0:
         raise AvsError(

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from avs.api import AvsError, Motion, window_starts, windowed_inference
+from avs.api import AvsError, Motion, mono_audio, window_starts, windowed_inference
 from avs_sdt.config import INFER_DTYPES, TEMPLATE_MODES, TEMPLATE_VARIANTS, check_variant, resolve_hierarchical
 from avs_sdt.data import (
     FPS,
@@ -154,11 +154,7 @@ def predict_normalised(G: Any, audio: np.ndarray, cfg: Any, code: np.ndarray | N
         AvsError: audio shorter than one frame, not 1-D, non-finite; bad window settings; an unknown
             ``infer.dtype``.
     """
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.ndim != 1:
-        raise AvsError(f"expected mono audio of shape (N,), got shape {audio.shape}")
-    if not np.isfinite(audio).all():
-        raise AvsError("audio contains NaN or infinite samples")
+    audio = mono_audio(audio)
     num_frames = num_pose_frames(audio.size)
     if num_frames == 0:
         raise AvsError(f"audio shorter than one frame: {audio.size} samples, need at least {1 / FPS:.3f} s")
