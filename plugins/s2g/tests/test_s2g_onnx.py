@@ -250,3 +250,15 @@ def test_bad_backend_is_one_line_before_any_work(tmp_path: Path) -> None:
     assert "TORCH-FREE" in proc.stderr
     sdt = _avs("predict", "sdt", str(SPEECH), "--out", str(out), "--backend", "onnx")
     assert sdt.returncode == 2 and "error: --backend onnx: sdt has no ONNX inference path" in sdt.stderr
+
+
+def test_avs_export_onnx_refuses_a_missing_or_corrupt_checkpoint(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_text("not a checkpoint")
+    for path, reason in ((tmp_path / "missing.safetensors", "not found"), (corrupt, "not a valid safetensors")):
+        bad = _avs("export", "onnx", "s2g", str(path))
+        lines = [ln for ln in bad.stderr.splitlines() if ln.strip() and not ln.startswith("TORCH")]
+        assert bad.returncode == 2 and len(lines) == 1, bad.stderr
+        assert lines[0].startswith("error: ") and reason in lines[0], lines[0]
+        assert "Traceback" not in bad.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.safetensors"]  # no graph written
